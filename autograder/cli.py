@@ -1,0 +1,176 @@
+"""``dls``: the instructor's command line (build releases, check notebooks, grade, demo).
+
+    dls build [ASSIGNMENT ...]       student releases with nbgrader generate_assignment
+    dls check [ASSIGNMENT ...]       execute source notebooks with papermill (FAST), time table
+    dls autograde ASSIGNMENT         nbgrader autograde of submitted/ + score table
+    dls demo                         the whole pipeline on bundled sample submissions
+
+Every command exits 0 on success, 1 when something it ran failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import pipeline, submissions
+from .pipeline import Course, PipelineError
+
+
+def _log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+class _Step:
+    """Prints '==> what' and, when done, how long it took (progress on long steps)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        _log(f"==> {self.what}")
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            _log(f"    done in {time.perf_counter() - self.t0:.1f} s")
+
+
+def cmd_build(course: Course, args) -> int:
+    names = course.resolve(args.assignments)
+    for name in names:
+        course.validate_sources(name)  # fail on a bad notebook before nbgrader touches the gradebook
+    for name in names:
+        with _Step(f"nbgrader generate_assignment {name}"):
+            for path in pipeline.generate_release(course, name):
+                _log(f"    {path.relative_to(course.root)}")
+    return 0
+
+
+def cmd_check(course: Course, args) -> int:
+    from .execute import execute
+
+    names = course.resolve(args.assignments)
+    for name in names:
+        course.validate_sources(name)
+    out_dir = course.root / ".dls" / "executed"
+    rows = []
+    for name in names:
+        for nb in course.source_notebooks(name):
+            _log(f"==> papermill {nb.relative_to(course.root)} ({'FAST' if not args.full else 'full'} mode)")
+            run = execute(nb, out_dir / name / nb.name, fast=not args.full)
+            rows.append(run)
+            _log(f"    {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s" + (f": {run.error}" if run.error else ""))
+    _log("\nnotebook                          mode   seconds  status")
+    for r in rows:
+        _log(f"{str(r.notebook.relative_to(course.root)):<34}{'FAST' if r.fast else 'full':<7}{r.seconds:>7.1f}  "
+             f"{'ok' if r.ok else 'FAILED'}")
+    _log(f"executed notebooks: {out_dir}")
+    return 0 if all(r.ok for r in rows) else 1
+
+
+def _grade(course: Course, assignment: str, students: list[str], fast: bool) -> pipeline.ScoreTable:
+    with _Step(f"nbgrader autograde {assignment}: {len(students)} submission(s)"):
+        pipeline.autograde(course, assignment, students, fast=fast, log=_log)
+    return pipeline.read_scores(course, assignment, students)
+
+
+def cmd_autograde(course: Course, args) -> int:
+    [name] = course.resolve([args.assignment])
+    course.validate_sources(name)
+    students, problems = pipeline.collect_submissions(course, name, args.submissions)
+    for p in problems:
+        _log(f"error: {p} (not graded)")
+    if not students:
+        raise PipelineError(f"no readable submissions of {name}; nothing was graded")
+    if not (course.release / name).is_dir():
+        raise PipelineError(f"{name} has no release yet: run `dls build {name}` first")
+    table = _grade(course, name, students, fast=not args.full)
+    _log("\n" + table.render())
+    return 1 if problems else 0
+
+
+DEMO_STUDENTS = {"solution": "sample-solution", "untouched": "sample-untouched", "mistakes": "sample-partly-wrong"}
+
+
+def cmd_demo(course: Course, args) -> int:
+    names = course.resolve(args.assignments)
+    for name in names:
+        course.validate_sources(name)
+    cmd_build(course, argparse.Namespace(assignments=names))
+    ws = Course(course.root / ".dls" / "demo")
+    with _Step(f"demo course directory {ws.root.relative_to(course.root)} (own SQLite gradebook)"):
+        if ws.root.exists():
+            shutil.rmtree(ws.root)
+        (ws.root / "autograder").mkdir(parents=True)
+        shutil.copy(course.root / "nbgrader_config.py", ws.root / "nbgrader_config.py")
+        for name in names:
+            shutil.copytree(course.source / name, ws.source / name)
+    tables = []
+    for name in names:
+        with _Step(f"{name}: release into the demo gradebook, sample submissions"):
+            pipeline.generate_release(ws, name)
+            mistakes = submissions.load_mistakes(course.root / "tests" / "mistakes" / f"{name}.py")
+            partly = set(list(mistakes)[::2])  # every other exercise gets its planted mistake
+            made = submissions.write_samples(ws.root, name, ws.root / ".samples", course.root / "tests" / "mistakes",
+                                             only=partly)
+            for kind, student in DEMO_STUDENTS.items():
+                shutil.copytree(made[kind] / name, ws.submitted / student / name)
+        tables.append(_grade(ws, name, list(DEMO_STUDENTS.values()), fast=True))
+        with _Step(f"nbgrader generate_feedback {name}"):
+            pipeline.generate_feedback(ws, name)
+    _log("")
+    for t in tables:
+        _log(t.render() + "\n")
+    _log(f"feedback HTML: {ws.root / 'feedback'}/<student>/<assignment>/<notebook>.html")
+    for t in tables:
+        for student in t.scores:
+            for html in sorted((ws.root / "feedback" / student / t.assignment).glob("*.html")):
+                _log(f"  {html}")
+    _log(f"gradebook: {ws.gradebook_path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dls", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", help="course root (default: found from the current directory)")
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="generate student releases with nbgrader")
+    b.add_argument("assignments", nargs="*")
+    c = sub.add_parser("check", help="execute source notebooks with papermill and time them")
+    c.add_argument("assignments", nargs="*")
+    c.add_argument("--full", action="store_true", help="full mode instead of FAST")
+    a = sub.add_parser("autograde", help="nbgrader autograde every submission of an assignment")
+    a.add_argument("assignment")
+    a.add_argument("--submissions", type=Path, help="folder laid out <student>/<assignment>/*.ipynb "
+                   "(default: submitted/)")
+    a.add_argument("--full", action="store_true", help="execute in full mode (default FAST)")
+    d = sub.add_parser("demo", help="build releases, grade sample submissions, feedback, score table")
+    d.add_argument("assignments", nargs="*")
+    return p
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, "demo": cmd_demo}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        course = Course(Path(args.root)) if args.root else Course(pipeline.find_root())
+        if args.root and not (course.root / "nbgrader_config.py").exists():
+            raise PipelineError(f"{course.root} is not a course root (no nbgrader_config.py)")
+        return COMMANDS[args.command](course, args)
+    except PipelineError as exc:
+        print(f"dls: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dls: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Sample submissions built from the course's own notebooks.
+
+- ``solution``: the student release with every answer cell filled in with the instructor's code;
+- ``untouched``: the student release as handed out;
+- ``mistakes``: the solution with planted plausible mistakes (``tests/mistakes/<assignment>.py``)
+  applied; ``only=`` restricts them to some exercises (the demo's "partly wrong" student).
+
+The tests use these to prove every exercise discriminates; ``dls demo`` grades them.
+"""
+
+from __future__ import annotations
+
+import copy
+import runpy
+from pathlib import Path
+
+import nbformat
+
+from . import notebooks
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+def solution_body(source: str) -> str:
+    """The instructor's answer with the nbgrader markers removed (what a student would type)."""
+    lines = [ln for ln in source.splitlines() if ln.strip() not in {BEGIN, END}]
+    return "\n".join(lines)
+
+
+def solution_region(source: str) -> str:
+    """Only the text between the markers (where planted mistakes must be found)."""
+    start, end = source.find(BEGIN), source.find(END)
+    if start < 0 or end < start:
+        raise ValueError("solution cell without ### BEGIN SOLUTION / ### END SOLUTION")
+    return source[start + len(BEGIN):end]
+
+
+def load_mistakes(path: str | Path) -> dict[str, list[tuple[str, str, str]]]:
+    """``MISTAKES`` from a mistakes file: ``{exercise: [(old, new, why), ...]}``."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    data = runpy.run_path(str(path)).get("MISTAKES")
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: must define MISTAKES = {{exercise: [(old, new, why), ...]}}")
+    return data
+
+
+def apply_mistakes(source: str, exercise: str, mistakes: list[tuple[str, str, str]]) -> str:
+    """Apply each (old -> new) once inside the solution region of one exercise's cell."""
+    region = solution_region(source)
+    for old, new, _why in mistakes:
+        count = region.count(old)
+        if count != 1:
+            raise ValueError(f"{exercise}: planted mistake text {old!r} occurs {count} times in the "
+                             "solution (needs exactly 1)")
+        region = region.replace(old, new)
+    start = source.find(BEGIN) + len(BEGIN)
+    return source[:start] + region + source[source.find(END):]
+
+
+def fill(release_nb, source_nb, mistakes: dict | None = None, only: set[str] | None = None):
+    """A copy of ``release_nb`` with answer cells taken from ``source_nb`` (mistakes applied)."""
+    answers = {ex: entry["code"].source for ex, entry in notebooks.exercises(source_nb).items()
+               if entry["code"] is not None}
+    nb = copy.deepcopy(release_nb)
+    for cell in nb.cells:
+        ex = notebooks.exercise_of(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+        if ex is None or not cell.metadata["nbgrader"].get("solution"):
+            continue
+        src = answers[ex]
+        if mistakes and ex in mistakes and (only is None or ex in only):
+            src = apply_mistakes(src, ex, mistakes[ex])
+        cell.source = solution_body(src)
+    return nb
+
+
+def write_samples(course_root: Path, assignment: str, dest: Path, mistakes_dir: Path,
+                  kinds=("solution", "untouched", "mistakes"), only: set[str] | None = None) -> dict[str, Path]:
+    """Write ``dest/<kind>/<assignment>/<nb>.ipynb`` for each kind; returns {kind: folder}."""
+    course_root, dest = Path(course_root), Path(dest)
+    mistakes = load_mistakes(Path(mistakes_dir) / f"{assignment}.py")
+    out = {}
+    for src_path in sorted((course_root / "source_notebooks" / assignment).glob("*.ipynb")):
+        rel_path = course_root / "release" / assignment / src_path.name
+        source_nb, release_nb = notebooks.read(src_path), notebooks.read(rel_path)
+        for kind in kinds:
+            if kind == "untouched":
+                nb = release_nb
+            elif kind == "solution":
+                nb = fill(release_nb, source_nb)
+            else:
+                nb = fill(release_nb, source_nb, mistakes, only)
+            folder = dest / kind / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(folder / src_path.name))
+            out[kind] = dest / kind
+    return out

@@ -1,0 +1,66 @@
+"""Shared test set-up: an offline, home-free environment, the course's assignments, a mini course."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / ".dls" / "reports"
+
+# Nothing writes to $HOME; notebooks run in FAST mode; plots never open a window.
+_SCRATCH = Path(tempfile.mkdtemp(prefix="dls-tests-"))
+os.environ.update({
+    "KERAS_HOME": str(_SCRATCH / "keras"),
+    "MPLCONFIGDIR": str(_SCRATCH / "mpl"),
+    "DLS_CACHE": str(_SCRATCH / "cache"),
+    "COURSE_FAST": "1",
+    "MPLBACKEND": "Agg",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "IPYTHONDIR": str(_SCRATCH / "ipython"),
+    "JUPYTER_CONFIG_DIR": str(_SCRATCH / "jupyter"),
+})
+os.environ.pop("DLS_GRADEBOOK_URL", None)
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
+
+sys.path.insert(0, str(ROOT))
+from autograder.pipeline import Course  # noqa: E402
+
+COURSE = Course(ROOT)
+ASSIGNMENTS = COURSE.assignments()
+
+
+def source_paths():
+    return [p for a in ASSIGNMENTS for p in COURSE.source_notebooks(a)]
+
+
+@pytest.fixture(scope="session")
+def course():
+    return COURSE
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the discrimination matrices and notebook times the grading/notebook tiers wrote."""
+    if not REPORTS.is_dir():
+        return
+    for path in sorted(REPORTS.glob("*.md")):
+        terminalreporter.write_sep("-", path.stem)
+        terminalreporter.write_line(path.read_text())
+    times = sorted(REPORTS.glob("time-*.json"))
+    if times:
+        terminalreporter.write_sep("-", "FAST-mode notebook execution (papermill)")
+        for t in times:
+            d = json.loads(t.read_text())
+            terminalreporter.write_line(f"{d['notebook']:<40} {d['seconds']:6.1f} s")
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller only
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        for p in REPORTS.iterdir():
+            p.unlink()

@@ -1,0 +1,117 @@
+"""``dls`` on a NumPy-only mini course: the real nbgrader pipeline, and clear errors on bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+
+import minicourse
+from autograder import submissions
+from autograder.cli import main
+from autograder.pipeline import Course
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    root = minicourse.make(tmp_path_factory.mktemp("mini"))
+    assert main(["--root", str(root), "build"]) == 0
+    return Course(root)
+
+
+def make_submissions(mini, dest, kinds=("solution", "untouched", "mistakes")):
+    made = submissions.write_samples(mini.root, "week01", mini.root / ".samples", mini.root / "tests" / "mistakes",
+                                     kinds=kinds)
+    for kind in kinds:
+        shutil.copytree(made[kind] / "week01", dest / kind / "week01", dirs_exist_ok=True)
+    return dest
+
+
+def test_build_writes_release_without_solutions(mini):
+    text = (mini.release / "week01" / "week01.ipynb").read_text()
+    assert "raise NotImplementedError()" in text
+    assert "np.maximum(0, z)" not in text and "HIDDEN" not in text
+
+
+def test_autograde_scores_each_exercise(mini, tmp_path, capsys):
+    subs = make_submissions(mini, tmp_path / "subs")
+    assert main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(subs)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(("solution", "untouched", "mistakes"))}
+    assert rows["solution"] == ["2/2", "1/1", "3/3"]
+    assert rows["untouched"] == ["0/2", "0/1", "0/3"]
+    assert rows["mistakes"] == ["0/2", "0/1", "0/3"]
+
+
+def test_unknown_assignment_is_a_clear_error(mini, capsys):
+    before = digest(mini.gradebook_path)
+    assert main(["--root", str(mini.root), "build", "week77"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown assignment(s): week77" in err and "Known: week01" in err
+    assert digest(mini.gradebook_path) == before
+
+
+def test_invalid_source_notebook_fails_before_nbgrader(tmp_path, capsys):
+    root = minicourse.make(tmp_path / "c")
+    (root / "source_notebooks" / "week01" / "week01.ipynb").write_text("{ not json")
+    assert main(["--root", str(root), "build"]) == 2
+    err = capsys.readouterr().err
+    assert "week01.ipynb: not a valid Jupyter notebook" in err
+    assert not (root / "autograder" / "gradebook.db").exists()
+    assert not (root / "release").exists()
+
+
+def test_invalid_submission_is_reported_and_gradebook_untouched(mini, tmp_path, capsys):
+    bad = tmp_path / "subs" / "mallory" / "week01"
+    bad.mkdir(parents=True)
+    (bad / "week01.ipynb").write_text('{"cells": [')
+    before = digest(mini.gradebook_path)
+    assert main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(tmp_path / "subs")]) == 2
+    err = capsys.readouterr()
+    assert "mallory: " in err.out and "not a valid Jupyter notebook" in err.out
+    assert "no readable submissions" in err.err
+    assert digest(mini.gradebook_path) == before
+
+
+def test_invalid_submission_does_not_stop_the_others(mini, tmp_path, capsys):
+    subs = make_submissions(mini, tmp_path / "subs", kinds=("solution",))
+    bad = subs / "mallory" / "week01"
+    bad.mkdir(parents=True)
+    (bad / "week01.ipynb").write_text("not a notebook")
+    assert main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(subs)]) == 1
+    out = capsys.readouterr().out
+    assert "error: mallory:" in out
+    assert any(line.startswith("solution") and line.rstrip().endswith("3/3") for line in out.splitlines())
+
+
+def test_empty_submissions_folder_is_a_clear_error(mini, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = digest(mini.gradebook_path)
+    assert main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(empty)]) == 2
+    assert "no submissions of week01" in capsys.readouterr().err
+    assert digest(mini.gradebook_path) == before
+
+
+def test_missing_submissions_folder(mini, tmp_path, capsys):
+    assert main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_not_a_course_root(tmp_path, capsys):
+    assert main(["--root", str(tmp_path), "build"]) == 2
+    assert "not a course root" in capsys.readouterr().err
+
+
+def test_mistake_text_must_match_once():
+    src = "def f(z):\n    ### BEGIN SOLUTION\n    return z + z\n    ### END SOLUTION"
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        submissions.apply_mistakes(src, "week01-f", [("z * z", "z", "x")])
+    with pytest.raises(ValueError, match="occurs 2 times"):
+        submissions.apply_mistakes(src, "week01-f", [("z", "y", "x")])
+    assert "z - z" in submissions.apply_mistakes(src, "week01-f", [("z + z", "z - z", "x")])
