@@ -7,10 +7,11 @@ import shutil
 
 import pytest
 
-import minicourse
 from autograder import submissions
 from autograder.cli import main
 from autograder.pipeline import Course
+
+import minicourse
 
 
 def digest(path):

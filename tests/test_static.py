@@ -1,0 +1,154 @@
+"""Static tier: notebook hygiene, the lesson skeleton, exercise structure, release in sync, lint."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import notebooks, submissions
+from autograder.pipeline import Course, generate_release
+
+from conftest import ASSIGNMENTS, COURSE, ROOT, source_paths
+
+SOURCES = source_paths()
+ids = [p.parent.name + "/" + p.name for p in SOURCES]
+HEADING = re.compile(r"^### Exercise \d+ — .+ \((\d+(?:\.\d+)?) points?\)\s*$", re.M)
+
+
+def test_course_has_assignments():
+    assert ASSIGNMENTS[:2] == ["week01", "week02"], ASSIGNMENTS
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids)
+def test_source_committed_without_outputs_and_normalized(path):
+    raw = json.loads(path.read_text())
+    nb = nbformat.reads(path.read_text(), as_version=4)
+    nbformat.validate(nb)
+    assert set(raw["metadata"]) == {"kernelspec", "language_info"}
+    for cell in raw["cells"]:
+        assert set(cell.get("metadata", {})) <= {"nbgrader", "tags"}, cell.get("metadata")
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids)
+def test_lesson_skeleton(path):
+    nb = notebooks.read(path)
+    title = nb.cells[0]
+    assert title.cell_type == "markdown" and re.match(r"# (Week \d+|Project \d+) — ", title.source)
+    assert "learning objectives" in title.source.lower()
+    assert "estimated time" in title.source.lower() and "prerequisites" in title.source.lower()
+    badge = f"colab.research.google.com/github/dls-course/deep-learning-specialization/blob/main/release/{path.parent.name}/{path.name}"
+    assert badge in title.source
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "google.colab" in code[0].source and "course.runtime.setup(" in code[0].source
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and params[0].source.strip() == "FAST = course.runtime.fast_mode()"
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any(h.startswith("## Summary") for h in headings)
+    assert any(h.startswith("## Further reading") for h in headings)
+    assert sum("plots." in c.source or "plt." in c.source for c in code) >= 3, "a lesson needs figures"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids)
+def test_exercises_follow_the_contract(path):
+    nb = notebooks.read(path)
+    exs = notebooks.exercises(nb)
+    assert exs, "no graded exercise"
+    assignment = path.parent.name
+    headings = [float(m) for c in nb.cells if c.cell_type == "markdown" for m in HEADING.findall(c.source)]
+    assert headings == [e["points"] for e in exs.values()], "### Exercise headings must state each exercise's points"
+    for ex, entry in exs.items():
+        assert ex.startswith(assignment + "-"), ex
+        assert entry["code"] is not None and entry["tests"], ex
+        assert entry["points"] > 0
+        hidden = [t for t in entry["tests"] if "### BEGIN HIDDEN TESTS" in t.source]
+        assert hidden, f"{ex}: needs hidden tests"
+        for t in entry["tests"]:
+            visible = t.source.split("### BEGIN HIDDEN TESTS")[0]
+            assert visible.lstrip().startswith('"""'), f"{ex}: test cell starts with a docstring"
+            assert len([ln for ln in visible.splitlines() if ln.strip() and not ln.startswith('"""')]) >= 1
+
+
+def test_weeks_1_and_2_have_at_least_8_exercises():
+    n = sum(len(notebooks.exercises(notebooks.read(p))) for a in ("week01", "week02")
+            for p in COURSE.source_notebooks(a))
+    assert n >= 8, n
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_a_planted_mistake(assignment):
+    mistakes = submissions.load_mistakes(ROOT / "tests" / "mistakes" / f"{assignment}.py")
+    exs = {}
+    for p in COURSE.source_notebooks(assignment):
+        exs.update(notebooks.exercises(notebooks.read(p)))
+    assert set(mistakes) == set(exs), f"missing: {set(exs) - set(mistakes)}, unknown: {set(mistakes) - set(exs)}"
+    for ex, planted in mistakes.items():
+        assert planted and all(len(m) == 3 and m[2] for m in planted), f"{ex}: (old, new, why)"
+        changed = submissions.apply_mistakes(exs[ex]["code"].source, ex, planted)
+        assert changed != exs[ex]["code"].source
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    ws = Course(tmp_path_factory.mktemp("release"))
+    shutil.copy(ROOT / "nbgrader_config.py", ws.root / "nbgrader_config.py")
+    (ws.root / "autograder").mkdir()
+    shutil.copytree(COURSE.source, ws.source)
+    for a in ASSIGNMENTS:
+        generate_release(ws, a)
+    return ws
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids)
+def test_release_in_sync_with_nbgrader(path, fresh_release):
+    committed = COURSE.release / path.parent.name / path.name
+    assert committed.exists(), f"{committed} missing: run `dls build`"
+    fresh = fresh_release.release / path.parent.name / path.name
+    assert json.loads(committed.read_text()) == json.loads(fresh.read_text()), \
+        f"{committed} is stale: run `dls build {path.parent.name}` and commit release/"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids)
+def test_release_leaks_no_solution_or_hidden_test(path):
+    release_path = COURSE.release / path.parent.name / path.name
+    raw = release_path.read_text()
+    for marker in ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]:
+        assert marker not in raw
+    text = "\n".join(c.source for c in notebooks.read(release_path).cells)
+    nb = notebooks.read(path)
+    for ex, entry in notebooks.exercises(nb).items():
+        body = submissions.solution_region(entry["code"].source)
+        for line in body.splitlines():
+            if len(line.strip()) > 25:  # distinctive solution lines
+                assert line.strip() not in text, f"{ex}: solution line leaked: {line.strip()!r}"
+        for t in entry["tests"]:
+            if "### BEGIN HIDDEN TESTS" in t.source:
+                hidden = t.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+                for line in hidden.splitlines():
+                    if len(line.strip()) > 25:
+                        assert line.strip() not in text, f"{ex}: hidden test leaked: {line.strip()!r}"
+
+
+def test_ruff_clean():
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "course", "autograder", "tests",
+                           "source_notebooks", "benchmarks", "nbgrader_config.py"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_environment_yml_pins_match_pyproject():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = [d for d in project["dependencies"] + project["optional-dependencies"]["test"] if "==" in d]
+    env = (ROOT / "environment.yml").read_text()
+    for pin in pins:
+        name = pin.split(";")[0].strip()
+        assert re.search(rf"^\s*- {re.escape(name)}\s+#", env, re.M), f"environment.yml lacks `{name}` with a comment"
