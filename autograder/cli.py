@@ -65,9 +65,10 @@ def cmd_check(course: Course, args) -> int:
             run = execute(nb, out_dir / name / nb.name, fast=not args.full)
             rows.append(run)
             _log(f"    {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s" + (f": {run.error}" if run.error else ""))
-    _log("\nnotebook                          mode   seconds  status")
+    width = max([len("notebook")] + [len(str(r.notebook.relative_to(course.root))) for r in rows]) + 2
+    _log("\n" + "notebook".ljust(width) + "mode   seconds  status")
     for r in rows:
-        _log(f"{str(r.notebook.relative_to(course.root)):<34}{'FAST' if r.fast else 'full':<7}{r.seconds:>7.1f}  "
+        _log(f"{str(r.notebook.relative_to(course.root)):<{width}}{'FAST' if r.fast else 'full':<7}{r.seconds:>7.1f}  "
              f"{'ok' if r.ok else 'FAILED'}")
     _log(f"executed notebooks: {out_dir}")
     return 0 if all(r.ok for r in rows) else 1

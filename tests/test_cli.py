@@ -116,3 +116,27 @@ def test_mistake_text_must_match_once():
     with pytest.raises(ValueError, match="occurs 2 times"):
         submissions.apply_mistakes(src, "week01-f", [("z", "y", "x")])
     assert "z - z" in submissions.apply_mistakes(src, "week01-f", [("z + z", "z - z", "x")])
+
+
+def test_demo_grades_samples_and_writes_feedback(tmp_path, capsys):
+    root = minicourse.make(tmp_path / "c")
+    assert main(["--root", str(root), "demo"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("sample-")}
+    assert rows["sample-solution"] == ["2/2", "1/1", "3/3"]
+    assert rows["sample-untouched"] == ["0/2", "0/1", "0/3"]
+    assert rows["sample-partly-wrong"] == ["0/2", "1/1", "1/3"]  # mistake planted in every other exercise
+    for student in rows:
+        html = root / ".dls" / "demo" / "feedback" / student / "week01" / "week01.html"
+        assert html.exists() and "relu" in html.read_text()
+        assert str(html) in out
+    assert (root / "release" / "week01" / "week01.ipynb").exists()  # the demo regenerated the release
+
+
+def test_check_times_notebooks_with_papermill(mini, capsys):
+    assert main(["--root", str(mini.root), "check"]) == 0
+    out = capsys.readouterr().out
+    assert "papermill source_notebooks/week01/week01.ipynb (FAST mode)" in out
+    row = [ln for ln in out.splitlines() if ln.startswith("source_notebooks/week01/week01.ipynb")]
+    assert row and row[0].split()[1] == "FAST" and row[0].split()[-1] == "ok"
+    assert (mini.root / ".dls" / "executed" / "week01" / "week01.ipynb").exists()

@@ -14,7 +14,7 @@ from autograder.pipeline import Course
 from conftest import ASSIGNMENTS, COURSE, REPORTS, ROOT
 
 KINDS = ("solution", "untouched", "mistakes")
-CASES = [(a, ex) for a in ASSIGNMENTS for p in COURSE.source_notebooks(a)
+CASES = [pytest.param(a, ex, id=ex, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS for p in COURSE.source_notebooks(a)
          for ex in notebooks.exercises(notebooks.read(p))]
 _cache: dict[str, pipeline.ScoreTable] = {}
 
@@ -55,7 +55,7 @@ def grading_root(tmp_path_factory):
 
 
 @pytest.mark.grading
-@pytest.mark.parametrize("assignment,exercise", CASES, ids=[ex for _, ex in CASES])
+@pytest.mark.parametrize("assignment,exercise", CASES)
 def test_exercise_discriminates(assignment, exercise, grading_root, request):
     table = graded(assignment, grading_root)
     full = table.exercises[exercise]
