@@ -1,0 +1,43 @@
+"""Planted plausible mistakes for week01: each must cost points in its exercise."""
+
+MISTAKES = {
+    # exercise id: [(exact text in the solution cell, replacement, why it is plausible), ...]
+    "week01-perceptron": [
+        ("X @ w + b > 0", "X @ w + b >= 0",
+         "a point exactly on the line (score 0) counted as class 1"),
+        ("y[i] - perceptron_predict(X[i:i + 1], w, b)[0]", "perceptron_predict(X[i:i + 1], w, b)[0] - y[i]",
+         "sign error: error taken as prediction minus label, so updates push the wrong way"),
+        ("b = b + lr * error", "b = b",
+         "forgot to update the bias, so the line must pass through the origin"),
+    ],
+    "week01-xor": [
+        ("b1 = np.array([-0.5, -1.5])", "b1 = np.array([-0.5, -0.5])",
+         "copy-paste: both hidden units compute OR, none computes AND"),
+        ("W2 = np.array([[1.0], [-1.0]])", "W2 = np.array([[1.0], [1.0]])",
+         "output adds AND to OR instead of subtracting it"),
+    ],
+    "week01-activations": [
+        ("np.exp(-np.abs(z))", "np.exp(-z)",
+         "forgot the absolute value in the stable sigmoid: wrong for z < 0 and overflows at z = -1000"),
+        ("np.where(z > 0, z, alpha * z)", "np.where(z > 0, z, 0.01 * z)",
+         "leaky ReLU hard-codes the default slope and ignores the alpha argument"),
+    ],
+    "week01-activation-grads": [
+        ("1.0 - t ** 2", "1.0 - t",
+         "forgot to square tanh in its derivative"),
+        ("(z > 0).astype(float)", "(z >= 0).astype(float)",
+         "ReLU derivative taken as 1 at z = 0 instead of TensorFlow's 0"),
+    ],
+    "week01-softmax": [
+        ("e.sum(axis=-1, keepdims=True)", "e.sum()",
+         "normalized by the sum over the whole batch instead of each row"),
+        ("shifted = z - z.max(axis=-1, keepdims=True)", "shifted = z",
+         "no max-shift: exp overflows to inf/nan for logits near 1000"),
+    ],
+    "week01-forward": [
+        ("return x @ W + b", "return x @ W",
+         "forgot the bias in the dense layer"),
+        ("a = act(dense_forward(a, W, b))", "a = dense_forward(a, W, b)",
+         "activations never applied: the MLP collapses to a linear map"),
+    ],
+}
