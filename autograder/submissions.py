@@ -27,12 +27,23 @@ def solution_body(source: str) -> str:
     return "\n".join(lines)
 
 
-def solution_region(source: str) -> str:
-    """Only the text between the markers (where planted mistakes must be found)."""
-    start, end = source.find(BEGIN), source.find(END)
-    if start < 0 or end < start:
+def solution_spans(source: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the text inside every BEGIN/END SOLUTION block of a cell."""
+    spans, pos = [], 0
+    while (start := source.find(BEGIN, pos)) >= 0:
+        end = source.find(END, start)
+        if end < 0:
+            raise ValueError("### BEGIN SOLUTION without ### END SOLUTION")
+        spans.append((start + len(BEGIN), end))
+        pos = end + len(END)
+    if not spans:
         raise ValueError("solution cell without ### BEGIN SOLUTION / ### END SOLUTION")
-    return source[start + len(BEGIN):end]
+    return spans
+
+
+def solution_region(source: str) -> str:
+    """The text of all solution blocks of a cell, joined (where planted mistakes must be found)."""
+    return "\n".join(source[a:b] for a, b in solution_spans(source))
 
 
 def load_mistakes(path: str | Path) -> dict[str, list[tuple[str, str, str]]]:
@@ -47,16 +58,20 @@ def load_mistakes(path: str | Path) -> dict[str, list[tuple[str, str, str]]]:
 
 
 def apply_mistakes(source: str, exercise: str, mistakes: list[tuple[str, str, str]]) -> str:
-    """Apply each (old -> new) once inside the solution region of one exercise's cell."""
-    region = solution_region(source)
+    """Apply each (old -> new) inside the solution blocks of one exercise's cell.
+
+    ``old`` must occur exactly once across all solution blocks, so a mistake is never ambiguous.
+    """
     for old, new, _why in mistakes:
-        count = region.count(old)
+        spans = solution_spans(source)
+        hits = [(a, b) for a, b in spans if old in source[a:b]]
+        count = sum(source[a:b].count(old) for a, b in spans)
         if count != 1:
             raise ValueError(f"{exercise}: planted mistake text {old!r} occurs {count} times in the "
                              "solution (needs exactly 1)")
-        region = region.replace(old, new)
-    start = source.find(BEGIN) + len(BEGIN)
-    return source[:start] + region + source[source.find(END):]
+        a, b = hits[0]
+        source = source[:a] + source[a:b].replace(old, new) + source[b:]
+    return source
 
 
 def fill(release_nb, source_nb, mistakes: dict | None = None, only: set[str] | None = None):

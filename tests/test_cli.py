@@ -140,3 +140,11 @@ def test_check_times_notebooks_with_papermill(mini, capsys):
     row = [ln for ln in out.splitlines() if ln.startswith("source_notebooks/week01/week01.ipynb")]
     assert row and row[0].split()[1] == "FAST" and row[0].split()[-1] == "ok"
     assert (mini.root / ".dls" / "executed" / "week01" / "week01.ipynb").exists()
+
+
+def test_mistakes_apply_in_any_solution_block():
+    src = ("def f(z):\n    ### BEGIN SOLUTION\n    a = z + 1\n    ### END SOLUTION\n"
+           "def g(z):\n    ### BEGIN SOLUTION\n    return z * 2\n    ### END SOLUTION")
+    out = submissions.apply_mistakes(src, "week01-f", [("z * 2", "z * 3", "x"), ("z + 1", "z - 1", "y")])
+    assert "z * 3" in out and "z - 1" in out
+    assert submissions.solution_body(out).count("###") == 0
