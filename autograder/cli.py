@@ -103,14 +103,8 @@ def cmd_demo(course: Course, args) -> int:
     for name in names:
         course.validate_sources(name)
     cmd_build(course, argparse.Namespace(assignments=names))
-    ws = Course(course.root / ".dls" / "demo")
-    with _Step(f"demo course directory {ws.root.relative_to(course.root)} (own SQLite gradebook)"):
-        if ws.root.exists():
-            shutil.rmtree(ws.root)
-        (ws.root / "autograder").mkdir(parents=True)
-        shutil.copy(course.root / "nbgrader_config.py", ws.root / "nbgrader_config.py")
-        for name in names:
-            shutil.copytree(course.source / name, ws.source / name)
+    with _Step("demo course directory .dls/demo (its own SQLite gradebook)"):
+        ws = pipeline.workspace(course, course.root / ".dls" / "demo", names)
     tables = []
     for name in names:
         with _Step(f"{name}: release into the demo gradebook, sample submissions"):

@@ -99,6 +99,19 @@ class Course:
         return out
 
 
+def workspace(course: Course, dest: Path, assignments: list[str]) -> Course:
+    """A fresh course directory at ``dest`` with the course's nbgrader config and the given
+    assignments' source notebooks, and its own empty gradebook (demo, tests)."""
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "autograder").mkdir(parents=True)
+    shutil.copy(course.root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    for name in assignments:
+        shutil.copytree(course.source / name, dest / "source_notebooks" / name)
+    return Course(dest)
+
+
 def tool_env(extra: dict | None = None) -> dict:
     """Environment for nbgrader / kernels: our venv's bin first on PATH (nbgrader runs alembic)."""
     env = dict(os.environ)

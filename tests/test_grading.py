@@ -9,7 +9,6 @@ import shutil
 import pytest
 
 from autograder import notebooks, pipeline, submissions
-from autograder.pipeline import Course
 
 from conftest import ASSIGNMENTS, COURSE, REPORTS, ROOT
 
@@ -22,10 +21,7 @@ _cache: dict[str, pipeline.ScoreTable] = {}
 def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
     """Autograde the three sample submissions of one assignment once per test session."""
     if assignment not in _cache:
-        ws = Course(tmp_root / assignment)
-        (ws.root / "autograder").mkdir(parents=True)
-        shutil.copy(ROOT / "nbgrader_config.py", ws.root / "nbgrader_config.py")
-        shutil.copytree(COURSE.source / assignment, ws.source / assignment)
+        ws = pipeline.workspace(COURSE, tmp_root / assignment, [assignment])
         pipeline.generate_release(ws, assignment)
         made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes")
         for kind in KINDS:

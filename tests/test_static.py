@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
@@ -12,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder import notebooks, submissions
-from autograder.pipeline import Course, generate_release
+from autograder.pipeline import generate_release, workspace
 
 from conftest import ASSIGNMENTS, COURSE, ROOT, source_paths
 
@@ -96,10 +95,7 @@ def test_every_exercise_has_a_planted_mistake(assignment):
 
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory):
-    ws = Course(tmp_path_factory.mktemp("release"))
-    shutil.copy(ROOT / "nbgrader_config.py", ws.root / "nbgrader_config.py")
-    (ws.root / "autograder").mkdir()
-    shutil.copytree(COURSE.source, ws.source)
+    ws = workspace(COURSE, tmp_path_factory.mktemp("release") / "course", ASSIGNMENTS)
     for a in ASSIGNMENTS:
         generate_release(ws, a)
     return ws
