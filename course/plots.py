@@ -163,3 +163,35 @@ def confusion_matrix(y_true, y_pred, class_names: Sequence[str], normalize: bool
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def computational_graph(nodes: Mapping[str, tuple], edges: Sequence[tuple], title: str | None = None,
+                        ax=None, figsize: tuple = (9, 3.2)):
+    """Draw a small computational graph as boxes and arrows (introduced in Week 2, backpropagation).
+
+    ``nodes`` maps a name to ``(x, y, text)``: where the box's centre goes (data coordinates) and the
+    text written in it, several lines allowed (e.g. the operation, its forward value and the gradient
+    the backward pass brings to it). ``edges`` lists ``(source, target)`` names; each becomes an arrow
+    in the direction of the forward pass. In the spirit of micrograd's ``draw_dot``, without Graphviz.
+    """
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    else:
+        fig = ax.figure
+    for src, dst in edges:
+        (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", lw=1.2, shrinkA=30, shrinkB=30))
+    for x, y, text in nodes.values():
+        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.45", fc="#eef4fb", ec="#4a78a8"))
+    xs = [v[0] for v in nodes.values()]
+    ys = [v[1] for v in nodes.values()]
+    ax.set_xlim(min(xs) - 0.7, max(xs) + 0.7)
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
