@@ -199,3 +199,12 @@ def test_plots_return_figures():
     assert all(isinstance(f, Figure) for f in figs)
     cm_text = [t.get_text() for t in figs[-1].axes[0].texts]
     assert cm_text == ["1.00", "0.00", "0.50", "0.50"]
+
+
+def test_computational_graph_draws_every_node_and_edge():
+    fig = course.plots.computational_graph({"x": (0, 0, "x = 2"), "y": (1, 0, "y = x**2\ngrad 1")},
+                                           [("x", "y")], title="g")
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["", "x = 2", "y = x**2\ngrad 1"]  # "" is the arrow
+    with pytest.raises(KeyError):
+        course.plots.computational_graph({"x": (0, 0, "x")}, [("x", "missing")])
