@@ -2,8 +2,9 @@
 
 - ``solution``: the student release with every answer cell filled in with the instructor's code;
 - ``untouched``: the student release as handed out;
-- ``mistakes``: the solution with planted plausible mistakes (``tests/mistakes/<assignment>.py``)
-  applied; ``only=`` restricts them to some exercises (the demo's "partly wrong" student).
+- ``mistakes-<r>``: the solution with the r-th planted plausible mistake of every exercise
+  (``tests/mistakes/<assignment>.py``) applied, so grading rounds 1..R proves each mistake alone;
+- ``mistakes``: every mistake of the exercises in ``only=`` (the demo's "partly wrong" student).
 
 The tests use these to prove every exercise discriminates; ``dls demo`` grades them.
 """
@@ -90,6 +91,16 @@ def fill(release_nb, source_nb, mistakes: dict | None = None, only: set[str] | N
     return nb
 
 
+def mistake_rounds(mistakes: dict) -> int:
+    """How many ``mistakes-<r>`` submissions it takes to plant every mistake once."""
+    return max((len(m) for m in mistakes.values()), default=0)
+
+
+def round_of(mistakes: dict, r: int) -> dict:
+    """The r-th (1-based) planted mistake of every exercise that has one."""
+    return {ex: [m[r - 1]] for ex, m in mistakes.items() if len(m) >= r}
+
+
 def write_samples(course_root: Path, assignment: str, dest: Path, mistakes_dir: Path,
                   kinds=("solution", "untouched", "mistakes"), only: set[str] | None = None) -> dict[str, Path]:
     """Write ``dest/<kind>/<assignment>/<nb>.ipynb`` for each kind; returns {kind: folder}."""
@@ -104,8 +115,12 @@ def write_samples(course_root: Path, assignment: str, dest: Path, mistakes_dir: 
                 nb = release_nb
             elif kind == "solution":
                 nb = fill(release_nb, source_nb)
-            else:
+            elif kind == "mistakes":
                 nb = fill(release_nb, source_nb, mistakes, only)
+            elif kind.startswith("mistakes-"):
+                nb = fill(release_nb, source_nb, round_of(mistakes, int(kind.split("-")[1])))
+            else:
+                raise ValueError(f"unknown sample kind {kind!r}")
             folder = dest / kind / assignment
             folder.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(folder / src_path.name))

@@ -1,6 +1,7 @@
 """Grading tier: through real ``nbgrader autograde`` into a real gradebook, for every exercise,
-the instructor solution gets full marks, the untouched release gets 0, and the submission carrying
-the planted mistakes (tests/mistakes/<assignment>.py) gets less than full."""
+the instructor solution gets full marks, the untouched release gets 0, and every planted mistake
+(tests/mistakes/<assignment>.py) gets less than full. Submission ``mistakes-<r>`` carries the r-th
+mistake of every exercise, so each mistake is graded on its own."""
 
 from __future__ import annotations
 
@@ -12,9 +13,16 @@ from autograder import notebooks, pipeline, submissions
 
 from conftest import ASSIGNMENTS, COURSE, REPORTS, ROOT
 
-KINDS = ("solution", "untouched", "mistakes")
-CASES = [pytest.param(a, ex, id=ex, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS for p in COURSE.source_notebooks(a)
-         for ex in notebooks.exercises(notebooks.read(p))]
+MISTAKES = {a: submissions.load_mistakes(ROOT / "tests" / "mistakes" / f"{a}.py") for a in ASSIGNMENTS}
+CASES = [pytest.param(a, ex, id=ex, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS
+         for p in COURSE.source_notebooks(a) for ex in notebooks.exercises(notebooks.read(p))]
+
+
+def kinds(assignment: str) -> list[str]:
+    rounds = submissions.mistake_rounds(MISTAKES[assignment])
+    return ["solution", "untouched", *(f"mistakes-{r}" for r in range(1, rounds + 1))]
+
+
 _cache: dict[str, pipeline.ScoreTable] = {}
 
 
@@ -23,24 +31,26 @@ def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
     if assignment not in _cache:
         ws = pipeline.workspace(COURSE, tmp_root / assignment, [assignment])
         pipeline.generate_release(ws, assignment)
-        made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes")
-        for kind in KINDS:
+        made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes",
+                                         kinds=kinds(assignment))
+        for kind in kinds(assignment):
             shutil.copytree(made[kind] / assignment, ws.submitted / kind / assignment)
-        pipeline.autograde(ws, assignment, list(KINDS), fast=True)
-        table = pipeline.read_scores(ws, assignment, list(KINDS))
+        pipeline.autograde(ws, assignment, kinds(assignment), fast=True)
+        table = pipeline.read_scores(ws, assignment, kinds(assignment))
         _cache[assignment] = table
         _write_matrix(table)
     return _cache[assignment]
 
 
 def _write_matrix(table: pipeline.ScoreTable) -> None:
-    mistakes = submissions.load_mistakes(ROOT / "tests" / "mistakes" / f"{table.assignment}.py")
-    lines = [f"Discrimination matrix, {table.assignment} (score / max through nbgrader autograde)",
-             f"{'exercise':<34}{'solution':>10}{'untouched':>11}{'mistake':>9}  planted mistake"]
+    lines = [f"Discrimination matrix, {table.assignment} (score / max through nbgrader autograde; "
+             "one row per planted mistake, graded alone)",
+             f"{'exercise':<28}{'solution':>9}{'untouched':>10}{'mistake':>9}  planted mistake"]
     for ex, mx in table.exercises.items():
-        why = "; ".join(m[2] for m in mistakes.get(ex, []))
-        lines.append(f"{ex:<34}" + "".join(f"{table.scores[k][ex]:>{w}g}/{mx:g}".rjust(w + 2)
-                                            for k, w in zip(KINDS, (8, 9, 7))) + f"  {why}")
+        for r, (_old, _new, why) in enumerate(MISTAKES[table.assignment].get(ex, []), 1):
+            cells = [table.scores[k][ex] for k in ("solution", "untouched", f"mistakes-{r}")]
+            lines.append(f"{ex if r == 1 else '':<28}" + "".join(f"{c:g}/{mx:g}".rjust(w) for c, w in zip(cells, (9, 10, 9)))
+                         + f"  {why}")
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / f"discrimination-{table.assignment}.md").write_text("\n".join(lines) + "\n")
 
@@ -57,4 +67,7 @@ def test_exercise_discriminates(assignment, exercise, grading_root, request):
     full = table.exercises[exercise]
     assert table.scores["solution"][exercise] == full, "instructor solution must get full marks"
     assert table.scores["untouched"][exercise] == 0, "untouched release must get 0"
-    assert table.scores["mistakes"][exercise] < full, "planted mistake must lose points"
+    planted = MISTAKES[assignment][exercise]
+    assert planted, f"{exercise} has no planted mistake in tests/mistakes/{assignment}.py"
+    for r, (_old, _new, why) in enumerate(planted, 1):
+        assert table.scores[f"mistakes-{r}"][exercise] < full, f"planted mistake not caught: {why}"
