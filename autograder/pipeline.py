@@ -151,7 +151,6 @@ def grading_env(fast: bool = True) -> dict:
     scratch = Path(os.environ.get("DLS_CACHE", Path.home() / ".cache" / "dls"))
     env.setdefault("KERAS_HOME", os.environ.get("KERAS_HOME", str(scratch / "keras")))
     env.setdefault("MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR", str(scratch / "matplotlib")))
-    env["MPLBACKEND"] = "Agg"
     return env
 
 

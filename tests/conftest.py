@@ -20,7 +20,6 @@ os.environ.update({
     "MPLCONFIGDIR": str(_SCRATCH / "mpl"),
     "DLS_CACHE": str(_SCRATCH / "cache"),
     "COURSE_FAST": "1",
-    "MPLBACKEND": "Agg",
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "IPYTHONDIR": str(_SCRATCH / "ipython"),
     "JUPYTER_CONFIG_DIR": str(_SCRATCH / "jupyter"),
