@@ -26,19 +26,21 @@ if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null 2
 fi
 
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-if ! command -v uv >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/uv" ]; then
+# uv as a module of that Python: works whether pip put it in site-packages, the user site or a venv.
+if ! "$PYTHON" -m uv --version >/dev/null 2>&1; then
   log "pip install uv"
-  "$PYTHON" -m pip install -q --user uv 2>/dev/null || "$PYTHON" -m pip install -q uv
+  "$PYTHON" -m pip install -q uv 2>/dev/null || "$PYTHON" -m pip install -q --user uv 2>/dev/null \
+    || "$PYTHON" -m pip install -q --user --break-system-packages uv
 fi
-UV="$(command -v uv || echo "$HOME/.local/bin/uv")"
+UV=("$PYTHON" -m uv)
 
 if [ ! -x .venv/bin/python ]; then
   log "virtual environment .venv ($("$PYTHON" --version))"
-  "$UV" venv -q .venv --python "$PYTHON"
+  "${UV[@]}" venv -q .venv --python "$PYTHON"
 fi
 log "install the locked stack (requirements.lock) and this course (editable)"
-"$UV" pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
-"$UV" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -e .
+"${UV[@]}" pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
+"${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -e .
 export PATH="$PWD/.venv/bin:$PATH"   # nbgrader shells out to alembic and jupyter
 
 case "$job" in
