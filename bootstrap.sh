@@ -16,27 +16,44 @@ shift || true
 
 log() { printf '\n==> %s\n' "$*"; }
 
+apt_install() {  # apt_install PKG...: Debian/Ubuntu only, as root or with sudo; false elsewhere
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"; } >>/tmp/dls-apt.log 2>&1
+}
+
+# A Python the lock file fits (3.11 or 3.12); otherwise uv fetches CPython 3.11 for the venv.
+supported() { "$1" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null; }
+PYTHON=""
+for candidate in ${PYTHON_FOR_COURSE:-} python3.11 python3.12 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 && supported "$(command -v "$candidate")"; then
+    PYTHON="$(command -v "$candidate")"; break
+  fi
+done
+HOST_PY="${PYTHON:-$(command -v python3 || true)}"
+if [ -z "$HOST_PY" ]; then
+  log "apt-get install python3"; apt_install python3 python3-pip python3-venv || { echo "error: install Python 3.11 first" >&2; exit 1; }
+  HOST_PY="$(command -v python3)"
+fi
+# uv as a module of the host Python: works whether pip put it in site-packages, the user site or a venv.
+if ! "$HOST_PY" -m uv --version >/dev/null 2>&1; then
+  log "pip install uv"
+  "$HOST_PY" -m pip --version >/dev/null 2>&1 || apt_install python3-pip || true
+  "$HOST_PY" -m pip install -q uv 2>/dev/null || "$HOST_PY" -m pip install -q --user uv 2>/dev/null \
+    || "$HOST_PY" -m pip install -q --user --break-system-packages uv
+fi
+UV=("$HOST_PY" -m uv)
+
 if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null 2>&1; then
   log "apt-get install dataset-fashion-mnist (real Fashion-MNIST for offline use)"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
-  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dataset-fashion-mnist; } >/tmp/dls-apt.log 2>&1; then
-    echo "warning: could not install dataset-fashion-mnist (see /tmp/dls-apt.log); Fashion-MNIST will be downloaded by keras.datasets when online" >&2
-  fi
+  apt_install dataset-fashion-mnist || echo "warning: could not install dataset-fashion-mnist (see /tmp/dls-apt.log);" \
+    "Fashion-MNIST will be downloaded by keras.datasets when online" >&2
 fi
-
-PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-# uv as a module of that Python: works whether pip put it in site-packages, the user site or a venv.
-if ! "$PYTHON" -m uv --version >/dev/null 2>&1; then
-  log "pip install uv"
-  "$PYTHON" -m pip install -q uv 2>/dev/null || "$PYTHON" -m pip install -q --user uv 2>/dev/null \
-    || "$PYTHON" -m pip install -q --user --break-system-packages uv
-fi
-UV=("$PYTHON" -m uv)
 
 if [ ! -x .venv/bin/python ]; then
-  log "virtual environment .venv ($("$PYTHON" --version))"
-  "${UV[@]}" venv -q .venv --python "$PYTHON"
+  log "virtual environment .venv (${PYTHON:-CPython 3.11 fetched by uv})"
+  "${UV[@]}" venv -q .venv --python "${PYTHON:-3.11}"
 fi
 log "install the locked stack (requirements.lock) and this course (editable)"
 "${UV[@]}" pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock

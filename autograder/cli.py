@@ -74,25 +74,32 @@ def cmd_check(course: Course, args) -> int:
     return 0 if all(r.ok for r in rows) else 1
 
 
-def _grade(course: Course, assignment: str, students: list[str], fast: bool) -> pipeline.ScoreTable:
+def _grade(course: Course, assignment: str, students: list[str], fast: bool,
+           cell_timeout: float | None = None, timeout: float | None = None) -> pipeline.ScoreTable:
     with _Step(f"nbgrader autograde {assignment}: {len(students)} submission(s)"):
-        pipeline.autograde(course, assignment, students, fast=fast, log=_log)
-    return pipeline.read_scores(course, assignment, students)
+        failed = pipeline.autograde(course, assignment, students, fast=fast, log=_log,
+                                    cell_timeout=cell_timeout, timeout=timeout)
+    return pipeline.read_scores(course, assignment, students, failed)
 
 
 def cmd_autograde(course: Course, args) -> int:
     [name] = course.resolve([args.assignment])
     course.validate_sources(name)
-    students, problems = pipeline.collect_submissions(course, name, args.submissions)
+    folder = args.submissions or course.submitted
+    students, problems, warnings = pipeline.collect_submissions(course, name, folder)
+    for w in warnings:
+        _log(f"warning: {w}")
     for p in problems:
         _log(f"error: {p} (not graded)")
     if not students:
         raise PipelineError(f"no readable submissions of {name}; nothing was graded")
-    if not (course.release / name).is_dir():
-        raise PipelineError(f"{name} has no release yet: run `dls build {name}` first")
-    table = _grade(course, name, students, fast=not args.full)
+    # Only now, with something to grade, do we touch the gradebook and submitted/.
+    pipeline.ensure_assignment(course, name, log=_log)
+    pipeline.import_submissions(course, name, folder, students)
+    table = _grade(course, name, students, fast=not args.full, cell_timeout=args.cell_timeout,
+                   timeout=args.timeout)
     _log("\n" + table.render())
-    return 1 if problems else 0
+    return 1 if problems or table.failed else 0
 
 
 DEMO_STUDENTS = {"solution": "sample-solution", "untouched": "sample-untouched", "mistakes": "sample-partly-wrong"}
@@ -116,6 +123,8 @@ def cmd_demo(course: Course, args) -> int:
             for kind, student in DEMO_STUDENTS.items():
                 shutil.copytree(made[kind] / name, ws.submitted / student / name)
         tables.append(_grade(ws, name, list(DEMO_STUDENTS.values()), fast=True))
+        if tables[-1].failed:
+            raise PipelineError(f"the demo could not grade {', '.join(tables[-1].failed)} of {name}")
         with _Step(f"nbgrader generate_feedback {name}"):
             pipeline.generate_feedback(ws, name)
     _log("")
@@ -144,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--submissions", type=Path, help="folder laid out <student>/<assignment>/*.ipynb "
                    "(default: submitted/)")
     a.add_argument("--full", action="store_true", help="execute in full mode (default FAST)")
+    a.add_argument("--cell-timeout", type=float, help="seconds per cell (default 120 FAST, 1800 full)")
+    a.add_argument("--timeout", type=float, help="seconds per submission (default 900 FAST, 7200 full)")
     d = sub.add_parser("demo", help="build releases, grade sample submissions, feedback, score table")
     d.add_argument("assignments", nargs="*")
     return p

@@ -97,12 +97,6 @@ def exercises(nb) -> dict[str, dict]:
     return found
 
 
-def grade_cell_ids(nb) -> dict[str, str]:
-    """``{grade cell id: exercise}`` for every autograded test cell."""
-    return {cell.metadata["nbgrader"]["grade_id"]: ex
-            for ex, entry in exercises(nb).items() for cell in entry["tests"]}
-
-
 # ---------------------------------------------------------------------------------------------
 # hygiene
 

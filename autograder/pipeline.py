@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ class Course:
     """A course directory in nbgrader's layout."""
 
     root: Path
+    gradebook_url: str | None = None  # None: $DLS_GRADEBOOK_URL, else autograder/gradebook.db
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -62,7 +64,20 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return os.environ.get("DLS_GRADEBOOK_URL") or f"sqlite:///{self.gradebook_path}"
+        return self.gradebook_url or os.environ.get("DLS_GRADEBOOK_URL") or f"sqlite:///{self.gradebook_path}"
+
+    def has_assignment_in_gradebook(self, assignment: str) -> bool:
+        """True when nbgrader's gradebook knows ``assignment`` (never creates a gradebook)."""
+        if self.db_url.startswith("sqlite:///") and not Path(self.db_url[len("sqlite:///"):]).exists():
+            return False
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(self.db_url) as gb:
+            try:
+                gb.find_assignment(assignment)
+            except MissingEntry:
+                return False
+        return True
 
     def assignments(self) -> list[str]:
         if not self.source.is_dir():
@@ -106,10 +121,13 @@ def workspace(course: Course, dest: Path, assignments: list[str]) -> Course:
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "autograder").mkdir(parents=True)
-    shutil.copy(course.root / "nbgrader_config.py", dest / "nbgrader_config.py")
+    url = f"sqlite:///{dest.resolve() / 'autograder' / 'gradebook.db'}"
+    config = (course.root / "nbgrader_config.py").read_text()
+    config += f"\n# scratch course directory: its own gradebook, never $DLS_GRADEBOOK_URL\nc.CourseDirectory.db_url = {url!r}\n"
+    (dest / "nbgrader_config.py").write_text(config)
     for name in assignments:
         shutil.copytree(course.source / name, dest / "source_notebooks" / name)
-    return Course(dest)
+    return Course(dest, gradebook_url=url)
 
 
 def tool_env(extra: dict | None = None) -> dict:
@@ -124,18 +142,55 @@ def tool_env(extra: dict | None = None) -> dict:
     return env
 
 
-def nbgrader(course: Course, *args: str, env: dict | None = None, log=None) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in the course root; raise PipelineError with its log when it fails."""
+def nbgrader(course: Course, *args: str, env: dict | None = None, log=None,
+             timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course root; raise PipelineError with its log when it fails.
+
+    It runs in its own process group; on ``timeout`` (seconds) the whole group (nbgrader and the
+    kernels it started) is killed, so nothing is left running.
+    """
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    proc = subprocess.run(cmd, cwd=course.root, env=tool_env(env), capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=course.root, env=tool_env(env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, _ = proc.communicate()
+        raise PipelineError(f"`nbgrader {' '.join(args)}` timed out after {timeout:g} s") from None
+    finally:
+        _kill_group(proc)
     if log is not None:
-        for line in (proc.stdout + proc.stderr).splitlines():
-            if "| ERROR]" in line or "| WARNING]" in line or "Autograding" in line:
-                log(line)
+        for line in out.splitlines():
+            if ("| ERROR]" in line or "| WARNING]" in line) and not _noise(line):
+                log("    " + line.strip())
     if proc.returncode != 0:
-        raise PipelineError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n"
-                            + (proc.stdout + proc.stderr)[-4000:])
-    return proc
+        raise PipelineError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}): {_cause(out)}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, "")
+
+
+_GENERIC = ("There was an error processing", "Please see the", "Traceback (most recent call last)",
+            "Removing failed assignment")
+
+
+def _noise(line: str) -> bool:
+    # nbgrader compares each grade cell's checksum with the release, which lacks the hidden tests,
+    # so this warning fires for every cell with hidden tests: it says nothing about the student.
+    return "Attribute 'checksum'" in line and "has changed" in line
+
+
+def _cause(out: str) -> str:
+    """The most specific ERROR line of an nbgrader log (e.g. 'Kernel died ...', 'Timeout ...')."""
+    errors = [ln.split("]", 1)[-1].strip() for ln in out.splitlines() if "| ERROR]" in ln]
+    specific = [e for e in errors if not e.startswith(_GENERIC)]
+    return (specific or errors or [out.strip()[-500:]])[0]
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def generate_release(course: Course, assignment: str, log=None) -> list[Path]:
@@ -146,62 +201,105 @@ def generate_release(course: Course, assignment: str, log=None) -> list[Path]:
 
 
 def grading_env(fast: bool = True) -> dict:
-    """Kernels launched by nbgrader inherit this: FAST mode and writable caches outside $HOME."""
-    env = {"COURSE_FAST": "1" if fast else "0"}
-    scratch = Path(os.environ.get("DLS_CACHE", Path.home() / ".cache" / "dls"))
-    env.setdefault("KERAS_HOME", os.environ.get("KERAS_HOME", str(scratch / "keras")))
-    env.setdefault("MPLCONFIGDIR", os.environ.get("MPLCONFIGDIR", str(scratch / "matplotlib")))
-    return env
+    """What kernels launched for grading or checking get on top of the instructor's environment."""
+    return {"COURSE_FAST": "1" if fast else "0"}
 
 
-def collect_submissions(course: Course, assignment: str, folder: Path | None = None) -> tuple[list[str], list[str]]:
-    """Students with a readable submission of ``assignment`` and problems with the others.
+def collect_submissions(course: Course, assignment: str, folder: Path | None = None
+                        ) -> tuple[list[str], list[str], list[str]]:
+    """Validate the submissions in ``folder`` (nbgrader's ``<student>/<assignment>/*.ipynb`` layout,
+    default ``<root>/submitted``) without changing anything.
 
-    ``folder`` (default ``<root>/submitted``) is laid out as nbgrader's ``<student>/<assignment>/*.ipynb``;
-    submissions from elsewhere are copied into the course's submitted/ folder first.
+    Returns (students with gradable notebooks, problems that exclude a student, warnings). A notebook
+    that is not valid JSON excludes its student; a notebook the assignment does not have is ignored
+    (as nbgrader does) with a warning.
     """
     folder = Path(folder) if folder else course.submitted
     if not folder.is_dir():
         raise PipelineError(f"submissions folder {folder} does not exist")
-    students, problems = [], []
+    students, problems, warnings = [], [], []
     expected = {p.name for p in course.source_notebooks(assignment)}
     for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         sub = student_dir / assignment
         nbs = sorted(sub.glob("*.ipynb")) if sub.is_dir() else []
         if not nbs:
             continue
-        bad = []
+        bad, known = [], 0
         for nb in nbs:
             if nb.name not in expected:
-                bad.append(f"{nb.name}: not a notebook of {assignment} (expected {', '.join(sorted(expected))})")
+                warnings.append(f"{student_dir.name}: ignored {nb.name} ({assignment} has "
+                                f"{', '.join(sorted(expected))})")
                 continue
+            known += 1
             try:
                 notebooks.read(nb)
             except ValueError as exc:
                 bad.append(str(exc))
         if bad:
             problems.extend(f"{student_dir.name}: {b}" for b in bad)
-            continue
-        students.append(student_dir.name)
-        if folder.resolve() != course.submitted.resolve():
-            dest = course.submitted / student_dir.name / assignment
-            if dest.exists():
-                shutil.rmtree(dest)
-            shutil.copytree(sub, dest)
+        elif known == 0:
+            problems.append(f"{student_dir.name}: no notebook of {assignment} "
+                            f"(expected {', '.join(sorted(expected))})")
+        else:
+            students.append(student_dir.name)
     if not students and not problems:
         raise PipelineError(f"no submissions of {assignment} in {folder} "
                             f"(expected {folder}/<student>/{assignment}/<notebook>.ipynb)")
-    return students, problems
+    return students, problems, warnings
 
 
-def autograde(course: Course, assignment: str, students: list[str], fast: bool = True, log=None) -> None:
-    """Real ``nbgrader autograde`` of the given students (each one its own call, so one failure is contained)."""
+def import_submissions(course: Course, assignment: str, folder: Path, students: list[str]) -> None:
+    """Copy the given students' submissions from ``folder`` into the course's submitted/ folder."""
+    if Path(folder).resolve() == course.submitted.resolve():
+        return
+    for student in students:
+        dest = course.submitted / student / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(Path(folder) / student / assignment, dest)
+
+
+def ensure_assignment(course: Course, assignment: str, log=None) -> None:
+    """nbgrader can only grade an assignment its gradebook knows: on a fresh clone (release/ is
+    committed, the gradebook is not) register it by generating the release."""
+    if not (course.release / assignment).is_dir() or not course.has_assignment_in_gradebook(assignment):
+        if log:
+            log(f"  {assignment} is not in the gradebook yet: nbgrader generate_assignment {assignment}")
+        generate_release(course, assignment)
+
+
+CELL_TIMEOUT = {True: 120, False: 1800}        # seconds per cell: FAST / full mode
+SUBMISSION_TIMEOUT = {True: 900, False: 7200}  # seconds per submission
+
+
+def autograde(course: Course, assignment: str, students: list[str], fast: bool = True, log=None,
+              cell_timeout: float | None = None, timeout: float | None = None) -> dict[str, str]:
+    """Real ``nbgrader autograde``, one call per student so one failure stays contained.
+
+    Returns ``{student: note}`` for the submissions nbgrader could not grade (crash, timeout);
+    the others are graded. nbgrader's warnings (edited test cells, missing notebooks) are logged.
+    """
+    cell_timeout = cell_timeout or CELL_TIMEOUT[fast]
+    timeout = timeout or SUBMISSION_TIMEOUT[fast]
+    failed = {}
     for i, student in enumerate(students, 1):
         t0 = time.perf_counter()
-        nbgrader(course, "autograde", assignment, "--force", f"--student={student}",
-                 env=grading_env(fast), log=None)
+        lines: list[str] = []
+        try:
+            nbgrader(course, "autograde", assignment, "--force", f"--student={student}",
+                     f"--Execute.timeout={int(cell_timeout)}", env=grading_env(fast), log=lines.append,
+                     timeout=timeout)
+            status = "autograded"
+        except PipelineError as exc:
+            failed[student] = str(exc)
+            status = "NOT GRADED"
         if log:
-            log(f"  [{i}/{len(students)}] autograded {student} ({time.perf_counter() - t0:.0f} s)")
+            log(f"  [{i}/{len(students)}] {status} {student} ({time.perf_counter() - t0:.0f} s)")
+            for line in lines:
+                log(line)
+            if student in failed:
+                log(f"    {failed[student]}")
+    return failed
 
 
 def generate_feedback(course: Course, assignment: str, log=None) -> Path:
@@ -216,6 +314,7 @@ class ScoreTable:
     assignment: str
     exercises: dict[str, float]  # exercise -> max points
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # student -> exercise -> score
+    failed: dict[str, str] = field(default_factory=dict)  # student -> why nbgrader could not grade it
 
     def total(self, student: str) -> float:
         return sum(self.scores[student].values())
@@ -234,12 +333,16 @@ class ScoreTable:
         widths = [max(len(str(r[i])) for r in [cols, *rows]) for i in range(len(cols))]
         fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))
         lines = [f"{self.assignment}", fmt(cols), fmt(["-" * w for w in widths]), *map(fmt, rows)]
+        lines += [f"NOT GRADED {student}: {why}" for student, why in self.failed.items()]
         return "\n".join(lines)
 
 
-def read_scores(course: Course, assignment: str, students: list[str]) -> ScoreTable:
-    """Exercise scores from nbgrader's gradebook (sum of the exercise's grade cells)."""
-    from nbgrader.api import Gradebook
+def read_scores(course: Course, assignment: str, students: list[str],
+                failed: dict[str, str] | None = None) -> ScoreTable:
+    """Exercise scores from nbgrader's gradebook (sum of the exercise's grade cells).
+
+    Students in ``failed`` (or missing from the gradebook) get no row, only their note."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     sources = course.validate_sources(assignment)
     cell_to_ex, maxima = {}, {}
@@ -248,12 +351,17 @@ def read_scores(course: Course, assignment: str, students: list[str]) -> ScoreTa
             maxima[ex] = entry["points"]
             for cell in entry["tests"]:
                 cell_to_ex[(name, cell.metadata["nbgrader"]["grade_id"])] = ex
-    table = ScoreTable(assignment, maxima)
+    table = ScoreTable(assignment, maxima, failed=dict(failed or {}))
     with Gradebook(course.db_url) as gb:
         for student in students:
+            if student in table.failed:
+                continue
             per = {ex: 0.0 for ex in maxima}
             for name in sources:
-                sub = gb.find_submission_notebook(name, assignment, student)
+                try:
+                    sub = gb.find_submission_notebook(name, assignment, student)
+                except MissingEntry:
+                    continue  # notebook not submitted: 0 for its exercises
                 for grade in sub.grades:
                     ex = cell_to_ex.get((name, grade.name))
                     if ex is not None:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.execute import execute  # noqa: E402
-from autograder.pipeline import Course  # noqa: E402
+from autograder.pipeline import Course, PipelineError  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -33,7 +33,11 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = p.parse_args(argv)
     course = Course(ROOT)
-    names = course.resolve(args.assignments)
+    try:
+        names = course.resolve(args.assignments)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     out_dir = ROOT / ".dls" / "benchmark"
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     rows = []

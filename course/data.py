@@ -5,9 +5,9 @@ it. Loaders never substitute random data: when no real source is reachable they 
 :class:`DataUnavailableError` naming what to install.
 
 Order for Fashion-MNIST (``source="auto"``): the real files shipped by Debian's
-``dataset-fashion-mnist`` package (or a folder named by ``$COURSE_FASHION_MNIST_DIR``), then the
-Keras cache, then the online ``keras.datasets.fashion_mnist`` loader with a short network timeout.
-On Colab the online loader comes first (it is fast there and nothing ships).
+``dataset-fashion-mnist`` package (or a folder named by ``$COURSE_FASHION_MNIST_DIR``), then
+``keras.datasets.fashion_mnist`` (its cache under ``$KERAS_HOME``, else a download with a short
+network timeout). On Colab the Keras loader comes first (it is fast there and nothing ships).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Dataset:
     source: str = ""
     name: str = ""
 
-    def __iter__(self):  # allows ``(x_train, y_train), (x_test, y_test) = ds.splits``
+    def __iter__(self):  # ``(x_train, y_train), (x_test, y_test) = ds``, like keras.datasets
         return iter(((self.x_train, self.y_train), (self.x_test, self.y_test)))
 
     def __repr__(self) -> str:
@@ -94,10 +94,8 @@ def _fashion_from_dir(folder: Path):
     return arrays
 
 
-def _fashion_from_keras(allow_download: bool):
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "fashion-mnist"
-    if not allow_download and not cache.exists():
-        return None
+def _fashion_from_keras():
+    """keras.datasets' loader: its cache if present, else a download (None when that fails)."""
     import keras
 
     old = socket.getdefaulttimeout()
@@ -133,12 +131,12 @@ def load_fashion_mnist(source: str = "auto", n_train: int | None = None, n_test:
     folders.append(DEBIAN_FASHION_MNIST)
     attempts = []
     if source == "online" or (source == "auto" and runtime.on_colab()):
-        attempts.append(("keras.datasets.fashion_mnist (online)", lambda: _fashion_from_keras(True)))
+        attempts.append(("keras.datasets.fashion_mnist (online)", _fashion_from_keras))
     if source in {"auto", "local"}:
         for folder in folders:
             attempts.append((f"local IDX files in {folder}", lambda folder=folder: _fashion_from_dir(folder)))
     if source == "auto":
-        attempts.append(("keras.datasets.fashion_mnist (cache or online)", lambda: _fashion_from_keras(True)))
+        attempts.append(("keras.datasets.fashion_mnist (cache or download)", _fashion_from_keras))
     for label, attempt in attempts:  # noqa: B007 - `label` names the source after the loop
         arrays = attempt()
         if arrays is not None:

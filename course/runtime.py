@@ -48,7 +48,6 @@ def set_seed(seed: int = 42) -> None:
     """Seed Python, NumPy and the Keras backend (call it before building every model)."""
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -102,15 +101,12 @@ def setup(seed: int = 42, mixed_precision: str | bool = "auto", verbose: bool = 
     """Prepare the runtime for a lesson and print what was chosen.
 
     - seeds Python, NumPy and Keras (``set_seed``);
-    - points ``KERAS_HOME`` at ``~/.keras`` unless already set, so downloads are cached once;
     - enables GPU memory growth and, where the GPU has tensor cores, the ``mixed_float16`` policy
       (``mixed_precision=False`` turns it off, e.g. for from-scratch NumPy lessons);
     - prints versions, device, precision policy and FAST mode.
 
     Returns the same facts as a dict. Never asserts that a GPU exists.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
     import keras
     import tensorflow as tf
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,10 +17,10 @@ REPORTS = ROOT / ".dls" / "reports"
 
 # Nothing writes to $HOME; notebooks run in FAST mode; plots never open a window.
 _SCRATCH = Path(tempfile.mkdtemp(prefix="dls-tests-"))
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 os.environ.update({
     "KERAS_HOME": str(_SCRATCH / "keras"),
     "MPLCONFIGDIR": str(_SCRATCH / "mpl"),
-    "DLS_CACHE": str(_SCRATCH / "cache"),
     "COURSE_FAST": "1",
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "IPYTHONDIR": str(_SCRATCH / "ipython"),

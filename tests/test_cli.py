@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -49,9 +51,11 @@ def test_autograde_scores_each_exercise(mini, tmp_path, capsys):
     assert rows["mistakes"] == ["0/2", "0/1", "0/3"]
 
 
-def test_unknown_assignment_is_a_clear_error(mini, capsys):
+@pytest.mark.parametrize("command", [["build", "week77"], ["check", "week77"], ["demo", "week77"],
+                                     ["autograde", "week77"]])
+def test_unknown_assignment_is_a_clear_error(mini, capsys, command):
     before = digest(mini.gradebook_path)
-    assert main(["--root", str(mini.root), "build", "week77"]) == 2
+    assert main(["--root", str(mini.root), *command]) == 2
     err = capsys.readouterr().err
     assert "unknown assignment(s): week77" in err and "Known: week01" in err
     assert digest(mini.gradebook_path) == before
@@ -148,3 +152,82 @@ def test_mistakes_apply_in_any_solution_block():
     out = submissions.apply_mistakes(src, "week01-f", [("z * 2", "z * 3", "x"), ("z + 1", "z - 1", "y")])
     assert "z * 3" in out and "z - 1" in out
     assert submissions.solution_body(out).count("###") == 0
+
+
+def _student(root, name, body):
+    """A submission whose answer to the relu exercise is ``body`` (the rest of the release untouched)."""
+    import nbformat
+
+    nb = nbformat.read(str(root / "release" / "week01" / "week01.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "week01-relu-code":
+            cell.source = body
+    folder = root / "incoming" / name / "week01"
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(folder / "week01.ipynb"))
+
+
+def test_crashing_and_hanging_submissions_do_not_stop_the_batch(mini, capsys):
+    _student(mini.root, "a-good", "import numpy as np\ndef relu(z):\n    return np.maximum(0, z)")
+    _student(mini.root, "b-exit", "import os\nos._exit(0)")
+    _student(mini.root, "c-loop", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
+    _student(mini.root, "d-good", "import numpy as np\ndef relu(z):\n    return np.maximum(z, 0)")
+    rc = main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(mini.root / "incoming"),
+               "--cell-timeout", "5", "--timeout", "60"])
+    out = capsys.readouterr().out
+    rows = {ln.split()[0]: ln.split()[1:] for ln in out.splitlines() if ln.startswith(("a-good", "d-good", "b-exit", "c-loop"))}
+    assert rows["a-good"] == ["2/2", "0/1", "2/3"] and rows["d-good"] == ["2/2", "0/1", "2/3"]
+    assert "NOT GRADED b-exit: " in out and "Kernel died" in out.split("NOT GRADED b-exit: ")[1].splitlines()[0]
+    assert "NOT GRADED c-loop: " in out and "Timeout" in out.split("NOT GRADED c-loop: ")[1].splitlines()[0]
+    assert "b-exit" not in rows and "c-loop" not in rows
+    assert rc == 1  # some submissions could not be graded
+    assert "checksum" not in out  # nbgrader's hidden-test checksum noise is not shown
+    assert not processes_under(mini.root), "grading left processes running"
+
+
+def processes_under(root):
+    """PIDs of processes whose working directory is inside ``root`` (kernels run in autograded/)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")).is_relative_to(root):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_fresh_clone_without_gradebook_can_autograde(tmp_path, capsys):
+    root = minicourse.make(tmp_path / "c")
+    assert main(["--root", str(root), "build"]) == 0
+    (root / "autograder" / "gradebook.db").unlink()  # release/ is committed, the gradebook is not
+    course = Course(root)
+    subs = make_submissions(course, tmp_path / "subs", kinds=("solution",))
+    assert main(["--root", str(root), "autograde", "week01", "--submissions", str(subs)]) == 0
+    out = capsys.readouterr().out
+    assert "not in the gradebook yet" in out
+    assert any(ln.startswith("solution") and ln.rstrip().endswith("3/3") for ln in out.splitlines())
+
+
+def test_stray_notebook_is_ignored_with_a_warning(mini, tmp_path, capsys):
+    subs = make_submissions(mini, tmp_path / "subs", kinds=("solution",))
+    shutil.copy(subs / "solution" / "week01" / "week01.ipynb", subs / "solution" / "week01" / "week01-Copy1.ipynb")
+    assert main(["--root", str(mini.root), "autograde", "week01", "--submissions", str(subs)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: solution: ignored week01-Copy1.ipynb" in out
+    assert any(ln.startswith("solution") and ln.rstrip().endswith("3/3") for ln in out.splitlines())
+
+
+def test_demo_never_writes_to_the_configured_gradebook(tmp_path, monkeypatch, capsys):
+    root = minicourse.make(tmp_path / "c")
+    prod = tmp_path / "prod.db"
+    monkeypatch.setenv("DLS_GRADEBOOK_URL", f"sqlite:///{prod}")
+    assert main(["--root", str(root), "demo"]) == 0
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{prod}") as gb:  # the demo's build registered the assignment only
+        assert [s.id for s in gb.students] == []
+    demo_db = root / ".dls" / "demo" / "autograder" / "gradebook.db"
+    with Gradebook(f"sqlite:///{demo_db}") as gb:
+        assert sorted(s.id for s in gb.students) == ["sample-partly-wrong", "sample-solution", "sample-untouched"]
+    assert str(demo_db) in capsys.readouterr().out

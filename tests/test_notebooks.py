@@ -29,7 +29,7 @@ def _run(path):
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem, marks=pytest.mark.xdist_group(p.parent.name)) for p in SOURCES])
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_source_notebook_runs_in_fast_mode_then_nbval_reproduces_it(path):
     run, out = _run(path)
     assert run.ok, f"{path.name} failed under papermill: {run.error} (see {out})"

@@ -66,8 +66,12 @@ def test_exercises_follow_the_contract(path):
         assert ex.startswith(assignment + "-"), ex
         assert entry["code"] is not None and entry["tests"], ex
         assert entry["points"] > 0
-        hidden = [t for t in entry["tests"] if "### BEGIN HIDDEN TESTS" in t.source]
+        hidden = [t.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+                  for t in entry["tests"] if "### BEGIN HIDDEN TESTS" in t.source]
         assert hidden, f"{ex}: needs hidden tests"
+        code_lines = [ln for h in hidden for ln in h.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        assert any(k in ln for ln in code_lines for k in ("checks.", "assert", "raise")), \
+            f"{ex}: hidden tests must check something"
         for t in entry["tests"]:
             visible = t.source.split("### BEGIN HIDDEN TESTS")[0]
             assert visible.lstrip().startswith('"""'), f"{ex}: test cell starts with a docstring"
@@ -158,6 +162,25 @@ def test_ruff_clean():
                            "source_notebooks", "benchmarks", "nbgrader_config.py"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_lock_file_satisfies_pyproject():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    locked = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+        if m:
+            locked[m.group(1).lower().replace("_", "-")] = m.group(2)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dep in project["dependencies"] + project["optional-dependencies"]["test"]:
+        req = Requirement(dep)
+        name = req.name.lower().replace("_", "-")
+        assert name in locked, f"{name} missing from requirements.lock: re-run uv pip compile (README)"
+        assert req.specifier.contains(locked[name], prereleases=True), \
+            f"requirements.lock has {name}=={locked[name]}, pyproject wants {req.specifier}"
 
 
 def test_environment_yml_pins_match_pyproject():
