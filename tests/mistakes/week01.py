@@ -21,6 +21,8 @@ MISTAKES = {
          "forgot the absolute value in the stable sigmoid: wrong for z < 0 and overflows at z = -1000"),
         ("np.where(z > 0, z, alpha * z)", "np.where(z > 0, z, 0.01 * z)",
          "leaky ReLU hard-codes the default slope and ignores the alpha argument"),
+        ("np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))", "1 / (1 + np.exp(-z))",
+         "naive sigmoid 1 / (1 + exp(-z)): right values, but np.exp(1000) overflows at z = -1000"),
     ],
     "week01-activation-grads": [
         ("1.0 - t ** 2", "1.0 - t",
