@@ -192,3 +192,12 @@ def test_environment_yml_pins_match_pyproject():
     for pin in pins:
         name = pin.split(";")[0].strip()
         assert re.search(rf"^\s*- {re.escape(name)}\s+#", env, re.M), f"environment.yml lacks `{name}` with a comment"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash bootstrap.sh demo" in readme and "bash bootstrap.sh test" in readme
+    commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    assert commands[-1] == "exec bash bootstrap.sh test", commands
+    assert subprocess.run(["bash", "-n", str(ROOT / "bootstrap.sh")]).returncode == 0
