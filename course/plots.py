@@ -17,6 +17,13 @@ def _plt():
     return plt
 
 
+def _fig_ax(ax, figsize):
+    """The figure and axes to draw on: a new figure unless the caller passed ``ax``."""
+    if ax is None:
+        return _plt().subplots(figsize=figsize)
+    return ax.figure, ax
+
+
 def _history_dict(history) -> dict:
     return dict(getattr(history, "history", history))
 
@@ -48,11 +55,7 @@ def plot_history(history, metrics: Sequence[str] | None = None, title: str | Non
 def plot_curves(curves: Mapping[str, Sequence[float]], xlabel: str = "step", ylabel: str = "loss",
                 title: str | None = None, logy: bool = False, ax=None):
     """Several named curves on one axis (compare optimizers, learning rates, initializations)."""
-    plt = _plt()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-    else:
-        fig = ax.figure
+    fig, ax = _fig_ax(ax, (6, 3.6))
     for name, ys in curves.items():
         ax.plot(np.arange(len(ys)), ys, label=name)
     ax.set_xlabel(xlabel)
@@ -98,12 +101,8 @@ def image_grid(images, labels=None, class_names: Sequence[str] | None = None, nc
 def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X, y, resolution: int = 200,
                       padding: float = 0.5, title: str | None = None, ax=None):
     """Colour the plane by ``predict`` (class ids or probabilities of class 1) and overlay ``X``, ``y``."""
-    plt = _plt()
     X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4.2, 4))
-    else:
-        fig = ax.figure
+    fig, ax = _fig_ax(ax, (4.2, 4))
     x0 = np.linspace(X[:, 0].min() - padding, X[:, 0].max() + padding, resolution)
     x1 = np.linspace(X[:, 1].min() - padding, X[:, 1].max() + padding, resolution)
     g0, g1 = np.meshgrid(x0, x1)
@@ -123,11 +122,7 @@ def plot_functions(fns: Mapping[str, Callable[[np.ndarray], np.ndarray]], x=None
                    ax=None):
     """Plot named elementwise functions (activations and their derivatives) on one axis."""
     x = np.linspace(-6, 6, 400) if x is None else np.asarray(x)
-    plt = _plt()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 3.4))
-    else:
-        fig = ax.figure
+    fig, ax = _fig_ax(ax, (5, 3.4))
     for name, f in fns.items():
         ax.plot(x, f(x), label=name)
     ax.axhline(0, color="k", lw=0.5)
@@ -174,11 +169,7 @@ def computational_graph(nodes: Mapping[str, tuple], edges: Sequence[tuple], titl
     the backward pass brings to it). ``edges`` lists ``(source, target)`` names; each becomes an arrow
     in the direction of the forward pass. In the spirit of micrograd's ``draw_dot``, without Graphviz.
     """
-    plt = _plt()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig = ax.figure
+    fig, ax = _fig_ax(ax, figsize)
     for src, dst in edges:
         (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
