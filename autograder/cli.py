@@ -123,8 +123,6 @@ def cmd_demo(course: Course, args) -> int:
             for kind, student in DEMO_STUDENTS.items():
                 shutil.copytree(made[kind] / name, ws.submitted / student / name)
         tables.append(_grade(ws, name, list(DEMO_STUDENTS.values()), fast=True))
-        if tables[-1].failed:
-            raise PipelineError(f"the demo could not grade {', '.join(tables[-1].failed)} of {name}")
         with _Step(f"nbgrader generate_feedback {name}"):
             pipeline.generate_feedback(ws, name)
     _log("")
@@ -136,7 +134,7 @@ def cmd_demo(course: Course, args) -> int:
             for html in sorted((ws.root / "feedback" / student / t.assignment).glob("*.html")):
                 _log(f"  {html}")
     _log(f"gradebook: {ws.gradebook_path}")
-    return 0
+    return 1 if any(t.failed for t in tables) else 0  # a sample nbgrader could not grade is a bug
 
 
 def build_parser() -> argparse.ArgumentParser:
