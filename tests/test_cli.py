@@ -28,10 +28,7 @@ def mini(tmp_path_factory):
 
 
 def make_submissions(mini, dest, kinds=("solution", "untouched", "mistakes")):
-    made = submissions.write_samples(mini.root, "week01", mini.root / ".samples", mini.root / "tests" / "mistakes",
-                                     kinds=kinds)
-    for kind in kinds:
-        shutil.copytree(made[kind] / "week01", dest / kind / "week01", dirs_exist_ok=True)
+    submissions.write_samples(mini.root, "week01", dest, mini.root / "tests" / "mistakes", kinds=kinds)
     return dest
 
 

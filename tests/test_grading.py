@@ -7,7 +7,6 @@ mistake of every exercise: 3 autograde runs per notebook); ``DLS_ALL_MISTAKES=1`
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -38,10 +37,9 @@ def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
     if assignment not in _cache:
         ws = pipeline.workspace(COURSE, tmp_root / assignment, [assignment])
         pipeline.generate_release(ws, assignment)
-        made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes",
-                                         kinds=kinds(assignment))
-        for kind in kinds(assignment):
-            shutil.copytree(made[kind] / assignment, ws.submitted / kind / assignment)
+        # each kind of sample is a "student": written straight into nbgrader's submitted/ layout
+        submissions.write_samples(ws.root, assignment, ws.submitted, ROOT / "tests" / "mistakes",
+                                  kinds=kinds(assignment))
         pipeline.autograde(ws, assignment, kinds(assignment), fast=True)
         table = pipeline.read_scores(ws, assignment, kinds(assignment))
         _cache[assignment] = table
