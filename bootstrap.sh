@@ -58,6 +58,7 @@ fi
 log "install the locked stack (requirements.lock) and this course (editable)"
 "${UV[@]}" pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
 "${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -e .
+"${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -r requirements-nodeps.txt
 export PATH="$PWD/.venv/bin:$PATH"   # nbgrader shells out to alembic and jupyter
 
 case "$job" in
