@@ -52,8 +52,38 @@ def tests(source: str, exercise: str, points: float, part: int = 1) -> nbformat.
     return cell
 
 
+def answer(source: str, exercise: str, points: float, rubric: str) -> nbformat.NotebookNode:
+    """A manually graded written answer (markdown), worth ``points``, graded by a person with ``rubric``.
+
+    The release replaces ``source`` (the instructor's model answer) with nbgrader's "YOUR ANSWER
+    HERE"; the rubric is shown to the student in the cell above and to graders in the formgrader.
+    Written answers are not autograded, so they are not exercises in the sense of :func:`exercises`.
+    Returns ``[rubric_cell, answer_cell]``."""
+    _check_exercise_id(exercise)
+    if not rubric.strip():
+        raise ValueError(f"{exercise}: a manually graded answer needs a rubric")
+    head = markdown(f"**Rubric ({points:g} points, graded by hand):**\n\n{rubric.strip()}")
+    cell = markdown(source)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "locked": False, "points": points,
+                                 "grade_id": f"{exercise}-answer", "schema_version": SCHEMA_VERSION}
+    return [head, cell]
+
+
+def manual_answers(nb) -> dict[str, float]:
+    """``{grade_id: points}`` of the manually graded written answers (see :func:`answer`)."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
+            out[meta["grade_id"]] = float(meta.get("points", 0))
+    return out
+
+
 def new_notebook(cells) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook(cells=list(cells))
+    flat = []
+    for c in cells:  # answer() returns a pair of cells
+        flat.extend(c) if isinstance(c, list) else flat.append(c)
+    nb = nbformat.v4.new_notebook(cells=flat)
     return normalize(nb)
 
 
