@@ -315,6 +315,7 @@ class ScoreTable:
     exercises: dict[str, float]  # exercise -> max points
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # student -> exercise -> score
     failed: dict[str, str] = field(default_factory=dict)  # student -> why nbgrader could not grade it
+    manual: dict[str, float] = field(default_factory=dict)  # written answers graded by hand -> points
 
     def total(self, student: str) -> float:
         return sum(self.scores[student].values())
@@ -334,6 +335,9 @@ class ScoreTable:
         fmt = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))
         lines = [f"{self.assignment}", fmt(cols), fmt(["-" * w for w in widths]), *map(fmt, rows)]
         lines += [f"NOT GRADED {student}: {why}" for student, why in self.failed.items()]
+        if self.manual:
+            lines.append("graded by hand in the formgrader, not in the totals: "
+                         + ", ".join(f"{gid} ({pts:g} points)" for gid, pts in self.manual.items()))
         return "\n".join(lines)
 
 
@@ -351,7 +355,8 @@ def read_scores(course: Course, assignment: str, students: list[str],
             maxima[ex] = entry["points"]
             for cell in entry["tests"]:
                 cell_to_ex[(name, cell.metadata["nbgrader"]["grade_id"])] = ex
-    table = ScoreTable(assignment, maxima, failed=dict(failed or {}))
+    manual = {gid: pts for nb in sources.values() for gid, pts in notebooks.manual_answers(nb).items()}
+    table = ScoreTable(assignment, maxima, failed=dict(failed or {}), manual=manual)
     with Gradebook(course.db_url) as gb:
         for student in students:
             if student in table.failed:

@@ -35,6 +35,9 @@ def make(root: Path) -> Path:
         N.solution("def square(z):\n    ### BEGIN SOLUTION\n    return z * z\n    ### END SOLUTION",
                    "week01-square"),
         N.tests('"""square"""\nassert square(3) == 9', "week01-square", 1),
+        N.markdown("### Exercise 3 — why ReLU (2 points)"),
+        N.answer("ReLU keeps gradients alive for positive inputs and costs one comparison.", "week01-why", 2,
+                 rubric="- 1 point: gradients do not vanish for positive inputs\n- 1 point: cheap to compute"),
     ])
     N.write(nb, root / "source_notebooks" / "week01" / "week01.ipynb")
     (root / "tests" / "mistakes").mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,8 @@ def test_build_writes_release_without_solutions(mini):
     text = (mini.release / "week01" / "week01.ipynb").read_text()
     assert "raise NotImplementedError()" in text
     assert "np.maximum(0, z)" not in text and "HIDDEN" not in text
+    # the manually graded written answer: rubric kept, model answer replaced by nbgrader's stub
+    assert "YOUR ANSWER HERE" in text and "Rubric (2 points" in text and "one comparison" not in text
 
 
 def test_autograde_scores_each_exercise(mini, tmp_path, capsys):
@@ -46,6 +48,7 @@ def test_autograde_scores_each_exercise(mini, tmp_path, capsys):
     assert rows["solution"] == ["2/2", "1/1", "3/3"]
     assert rows["untouched"] == ["0/2", "0/1", "0/3"]
     assert rows["mistakes"] == ["0/2", "0/1", "0/3"]
+    assert "not in the totals: week01-why-answer (2 points)" in out
 
 
 @pytest.mark.parametrize("command", [["build", "week77"], ["check", "week77"], ["demo", "week77"],

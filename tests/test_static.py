@@ -61,7 +61,8 @@ def test_exercises_follow_the_contract(path):
     assert exs, "no graded exercise"
     assignment = path.parent.name
     headings = [float(m) for c in nb.cells if c.cell_type == "markdown" for m in HEADING.findall(c.source)]
-    assert headings == [e["points"] for e in exs.values()], "### Exercise headings must state each exercise's points"
+    graded = graded_points_in_order(nb)
+    assert headings == graded, "### Exercise headings must state each exercise's (or written answer's) points"
     for ex, entry in exs.items():
         assert ex.startswith(assignment + "-"), ex
         assert entry["code"] is not None and entry["tests"], ex
@@ -76,6 +77,31 @@ def test_exercises_follow_the_contract(path):
             visible = t.source.split("### BEGIN HIDDEN TESTS")[0]
             assert visible.lstrip().startswith('"""'), f"{ex}: test cell starts with a docstring"
             assert len([ln for ln in visible.splitlines() if ln.strip() and not ln.startswith('"""')]) >= 1
+
+
+def graded_points_in_order(nb) -> list[float]:
+    """Points of the autograded exercises and the manually graded written answers, in notebook order."""
+    first: dict[str, tuple[int, float]] = {}
+    exs = notebooks.exercises(nb)
+    manual = notebooks.manual_answers(nb)
+    for i, cell in enumerate(nb.cells):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        ex = notebooks.exercise_of(gid)
+        if ex in exs and ex not in first:
+            first[ex] = (i, exs[ex]["points"])
+        elif gid in manual:
+            first[gid] = (i, manual[gid])
+    return [pts for _, pts in sorted(first.values())]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ids)
+def test_written_answers_have_a_rubric_and_points(path):
+    nb = notebooks.read(path)
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id") in notebooks.manual_answers(nb):
+            assert meta["grade_id"].endswith("-answer") and meta.get("points", 0) > 0
+            assert "Rubric" in nb.cells[i - 1].source, f"{meta['grade_id']}: the cell above states the rubric"
 
 
 def test_weeks_1_and_2_have_at_least_8_exercises():
@@ -120,6 +146,9 @@ def leaked_lines(source_nb, release_text: str) -> list[str]:
     public, secret = [], []
     for cell in source_nb.cells:
         src = cell.source
+        if cell.cell_type == "markdown" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            secret.append(src)  # a model answer to a manually graded question
+            continue
         if cell.cell_type == "code" and "### BEGIN SOLUTION" in src:
             secret.append(submissions.solution_region(src))
             src = "\n".join(ln for ln in src.splitlines() if ln not in secret[-1].splitlines())
