@@ -3,6 +3,7 @@
     dls build [ASSIGNMENT ...]       student releases with nbgrader generate_assignment
     dls check [ASSIGNMENT ...]       execute source notebooks with papermill (FAST), time table
     dls autograde ASSIGNMENT         nbgrader autograde of submitted/ + score table
+    dls grade ASSIGNMENT             sandboxed, parallel, resumable grading of submitted/ (trusted scoring)
     dls demo                         the whole pipeline on bundled sample submissions
 
 Every command exits 0 on success, 1 when something it ran failed, 2 on bad input.
@@ -11,6 +12,7 @@ Every command exits 0 on success, 1 when something it ran failed, 2 on bad input
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -102,6 +104,48 @@ def cmd_autograde(course: Course, args) -> int:
     return 1 if problems or table.failed else 0
 
 
+def cmd_grade(course: Course, args) -> int:
+    from . import grade, sandbox
+
+    [name] = course.resolve([args.assignment])
+    course.validate_sources(name)
+    try:
+        limits = sandbox.Limits(cell_timeout=args.cell_timeout, timeout=args.timeout,
+                                memory=sandbox.parse_size(args.memory), processes=args.processes,
+                                output=sandbox.parse_size(args.output), disk=sandbox.parse_size(args.disk),
+                                sandbox=not args.no_sandbox)
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from None
+    if limits.sandbox and (missing := sandbox.available()):
+        raise PipelineError(f"the sandbox cannot run here: {missing}; or use --no-sandbox (unsafe)")
+    if not limits.sandbox:
+        _log("warning: --no-sandbox: student code runs without isolation (scores are still computed outside it)")
+    if not course.submitted.is_dir():
+        raise PipelineError(f"no submissions folder {course.submitted}")
+    pipeline.ensure_assignment(course, name, log=_log)
+    with _Step(f"dls grade {name} ({args.workers} worker(s), sandbox {'on' if limits.sandbox else 'OFF'})"):
+        try:
+            graded, skipped = grade.grade_assignment(course, name, args.student or None, workers=args.workers,
+                                                     limits=limits, force=args.force, log=_log,
+                                                     progress=not args.no_progress)
+        except ValueError as exc:
+            raise PipelineError(str(exc)) from None
+    students = sorted(set(graded) | set(skipped))
+    table = pipeline.read_scores(course, name, students)
+    _log("\n" + table.render())
+    for student in students:
+        res = grade.load_result(course, name, student) or {}
+        for nb, entry in res.get("notebooks", {}).items():
+            for note in entry.get("notes", []):
+                _log(f"  note {student}/{nb}: {note}")
+            for gid, cell in entry.get("cells", {}).items():
+                if cell.get("failure"):
+                    _log(f"  {student} {gid}: {cell['failure'][:300]}")
+    _log(f"results: {grade.results_dir(course, name)}/<student>.json; feedback: nbgrader generate_feedback {name}")
+    expected = set(args.student or []) or {p.name for p in course.submitted.iterdir() if (p / name).is_dir()}
+    return 0 if expected <= set(students) else 1
+
+
 DEMO_STUDENTS = {"solution": "sample-solution", "untouched": "sample-untouched", "mistakes": "sample-partly-wrong"}
 
 
@@ -153,12 +197,25 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--full", action="store_true", help="execute in full mode (default FAST)")
     a.add_argument("--cell-timeout", type=float, help="seconds per cell (default 120 FAST, 1800 full)")
     a.add_argument("--timeout", type=float, help="seconds per submission (default 900 FAST, 7200 full)")
+    g = sub.add_parser("grade", help="sandboxed, parallel, resumable grading with trusted scoring")
+    g.add_argument("assignment")
+    g.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    g.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)), help="parallel submissions")
+    g.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell / test cell (120)")
+    g.add_argument("--timeout", type=float, default=600.0, help="seconds per submission, restarts included (600)")
+    g.add_argument("--memory", default="2G", help="resident memory of the student's process tree (2G)")
+    g.add_argument("--processes", type=int, default=64, help="processes in the student's tree (64)")
+    g.add_argument("--output", default="1M", help="stdout + stderr bytes (1M)")
+    g.add_argument("--disk", default="256M", help="size of the sandbox's writable home and /tmp (256M)")
+    g.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    g.add_argument("--no-sandbox", action="store_true", help="development only: no isolation")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
     d = sub.add_parser("demo", help="build releases, grade sample submissions, feedback, score table")
     d.add_argument("assignments", nargs="*")
     return p
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, "demo": cmd_demo}
+COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, "grade": cmd_grade, "demo": cmd_demo}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,794 @@
+"""``dls grade``: sandboxed, parallel, resumable autograding with trusted scoring.
+
+How a submission is graded (``grade_one``, one submission in, one plain-data result out):
+
+1. *Trusted, outside*: the submission's JSON is parsed defensively. Only the student's **solution
+   cells** (matched to the instructor's by nbgrader ``grade_id``) and the plain cells they need
+   (static name analysis) are taken from it. Test cells, their source, points, metadata and order come
+   from the instructor's notebook, never from the submission.
+2. *Untrusted, inside a sandbox* (``sandbox.py``: bubblewrap, user nobody, no network, watchdog): a
+   fresh Python runs those cells (``probe.py``). It never receives test code, hidden tests, expected
+   values or solutions.
+3. *Trusted, outside*: the instructor's test cells (visible and hidden parts) run in the grader's own
+   process. Every name a test takes from the student (``softmax_cross_entropy``, ...) is a proxy: a call
+   sends its arguments to the sandbox as plain data, the student's function runs there, and its return
+   value comes back as plain data (JSON + npz, ``allow_pickle=False``): arrays, numbers, strings,
+   tuples, lists, dicts, random-generator states, Keras models rebuilt from a whitelisted config and
+   weights. The checks (``course.checks``) and the expected values (TensorFlow, finite differences,
+   ...) therefore run where student code cannot reach: nothing it monkeypatches, spoofs (``__eq__``)
+   or writes reaches a score. A test cell scores its points when it runs to the end without an error.
+4. *Trusted, parent*: scores go into nbgrader's gradebook (``auto_score`` of each grade cell), an
+   ``autograded/`` notebook is written from the *release* notebook (no hidden tests) with the
+   student's answers and each test's verdict, and a result JSON (atomic) marks the student done.
+
+Cells no graded cell depends on (data loading, training, plots) are never executed: that, and one
+sandbox per submission instead of a Jupyter kernel, is where the speed comes from.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import os
+import symtable
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from pathlib import Path
+
+from . import notebooks, plaindata
+from .sandbox import CallTimeout, Limits, Sandbox, SandboxDied
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+RESULTS_VERSION = 1
+HIDDEN_FAILED = ("a hidden test failed: hidden tests call your code on other inputs "
+                 "(other shapes, seeds, edge cases) than the visible ones")
+
+
+# ---------------------------------------------------------------------------------------------
+# static analysis of cells
+
+
+def to_python(src: str) -> str:
+    """IPython cell syntax (magics, !shell) -> plain Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(src)
+
+
+def names(src: str) -> tuple[set[str], set[str], bool]:
+    """(top-level names a cell binds, names it reads anywhere, whether it is opaque: star imports,
+    syntax errors). Used only to decide which cells to execute, never for scoring."""
+    try:
+        tree = ast.parse(to_python(src))
+    except (SyntaxError, ValueError):
+        return set(), set(), True
+    defs, uses, opaque = set(), set(), False
+
+    def bind(target):
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                defs.add(node.id)
+
+    def top(stmts):
+        nonlocal opaque
+        for st in stmts:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defs.add(st.name)
+            elif isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for t in (st.targets if isinstance(st, ast.Assign) else [st.target]):
+                    bind(t)
+            elif isinstance(st, (ast.Import, ast.ImportFrom)):
+                for alias in st.names:
+                    if alias.name == "*":
+                        opaque = True
+                    defs.add(alias.asname or alias.name.split(".")[0])
+            elif isinstance(st, (ast.For, ast.AsyncFor)):
+                bind(st.target)
+                top(st.body + st.orelse)
+            elif isinstance(st, (ast.With, ast.AsyncWith)):
+                for item in st.items:
+                    if item.optional_vars is not None:
+                        bind(item.optional_vars)
+                top(st.body)
+            elif isinstance(st, (ast.If, ast.While)):
+                top(st.body + st.orelse)
+            elif isinstance(st, ast.Try):
+                top(st.body + st.orelse + st.finalbody)
+                for h in st.handlers:
+                    if h.name:
+                        defs.add(h.name)
+                    top(h.body)
+        for node in ast.walk(ast.Module(body=list(stmts), type_ignores=[])):
+            if isinstance(node, ast.NamedExpr):
+                bind(node.target)
+
+    top(tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "exec", "eval", "globals", "__import__"):
+            opaque = True
+    try:  # free names only: a function's locals are not needs
+        table = symtable.symtable(to_python(src), "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return defs, uses, True
+
+    def walk(t, top_level):
+        for sym in t.get_symbols():
+            if not sym.is_referenced():
+                continue
+            if top_level or sym.is_global() or sym.is_declared_global():
+                uses.add(sym.get_name())
+        for child in t.get_children():
+            walk(child, False)
+
+    walk(table, True)
+    return defs, uses, opaque
+
+
+def split_hidden(src: str) -> list[tuple[bool, str]]:
+    """A test cell as [(hidden, code), ...] in execution order."""
+    out, rest = [], src
+    while HIDDEN_BEGIN in rest:
+        before, rest = rest.split(HIDDEN_BEGIN, 1)
+        hidden, _, rest = rest.partition(HIDDEN_END)
+        out += [(False, before), (True, hidden)]
+    out.append((False, rest))
+    return [(h, c) for h, c in out if c.strip()]
+
+
+def _closure(cells: list[dict], roots: set[str], include: set[int]) -> set[int]:
+    """Indices of ``cells`` to execute: ``include`` plus every cell that binds a needed name."""
+    needed = set(roots)
+    for i in include:
+        needed |= cells[i]["uses"]
+    changed = True
+    while changed:
+        changed = False
+        for i, c in enumerate(cells):
+            if i not in include and (c["defs"] & needed or c["opaque"]):
+                include.add(i)
+                needed |= c["uses"]
+                changed = True
+    return include
+
+
+# ---------------------------------------------------------------------------------------------
+# the assignment reference (trusted, plain data, computed once per assignment)
+
+
+def _nbgrader_meta(cell) -> dict:
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "") if isinstance(cell, dict) else ""
+    if isinstance(src, list):
+        src = "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
+
+
+def build_reference(course, assignment: str) -> dict:
+    """Everything the grader needs from the instructor, as plain data (shippable to any worker)."""
+    out = {"assignment": assignment, "notebooks": {}}
+    h = hashlib.sha256()
+    for path in (Path(__file__).parent / "grade.py", Path(__file__).parent / "probe.py"):
+        h.update(path.read_bytes())
+    for path in course.source_notebooks(assignment):
+        h.update(path.read_bytes())
+        nb = notebooks.read(path)
+        release_path = course.release / assignment / path.name
+        release = notebooks.read(release_path) if release_path.exists() else None
+        plain, solutions, tests = [], [], []
+        for cell in nb.cells:
+            meta = _nbgrader_meta(cell)
+            if cell.cell_type != "code":
+                continue
+            if meta.get("grade") and not meta.get("solution"):
+                tests.append({"grade_id": meta["grade_id"], "points": float(meta.get("points", 0)),
+                              "source": cell.source})
+            elif meta.get("solution"):
+                solutions.append({"grade_id": meta["grade_id"], "source": cell.source})
+            else:
+                d, u, o = names(cell.source)
+                plain.append({"source": cell.source, "defs": d, "uses": u, "opaque": o})
+        exports, callables = set(), set()
+        for s in solutions:
+            d, _, _ = names(s["source"])
+            exports |= d
+            tree = ast.parse(to_python(s["source"]))
+            callables |= {st.name for st in tree.body if isinstance(st, (ast.FunctionDef, ast.ClassDef))}
+        test_uses = set()
+        for t in tests:
+            test_uses |= names(t["source"])[1]
+        # trusted helper cells the tests need (imports, mlp_forward ...): instructor code, never the student's
+        deps = sorted(_closure(plain, test_uses - exports, set()))
+        dynamic, bound = [], set(exports)
+        for i in deps:  # cells that touch student names must run per submission, with the proxies
+            if plain[i]["uses"] & bound:
+                dynamic.append(i)
+                bound |= plain[i]["defs"]
+        out["notebooks"][path.stem] = {
+            "file": path.name,
+            "solution_ids": [s["grade_id"] for s in solutions],
+            "tests": tests,
+            "exports": sorted(exports),
+            "callables": sorted(callables),
+            "static_cells": [plain[i]["source"] for i in deps if i not in dynamic],
+            "dynamic_cells": [plain[i]["source"] for i in dynamic],
+            "release": nbformat_dumps(release) if release is not None else None,
+        }
+    out["hash"] = h.hexdigest()
+    return out
+
+
+def nbformat_dumps(nb) -> str:
+    import nbformat
+
+    return nbformat.writes(nb)
+
+
+# ---------------------------------------------------------------------------------------------
+# what runs in the sandbox
+
+
+def read_submission(path: Path) -> tuple[list | None, str | None]:
+    """The cells of a submitted notebook, or (None, why it cannot be read)."""
+    try:
+        raw = path.read_bytes()
+        if len(raw) > 64 << 20:
+            return None, f"{path.name}: {len(raw) >> 20} MiB is not a notebook we will parse"
+        nb = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return None, f"{path.name} is not valid notebook JSON ({type(exc).__name__}: {str(exc)[:200]})"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None, f"{path.name} is JSON but not a Jupyter notebook (no list of cells)"
+    if nb.get("nbformat") != 4:
+        return None, f"{path.name}: nbformat {nb.get('nbformat')!r} is not 4"
+    return [c for c in nb["cells"] if isinstance(c, dict)], None
+
+
+def plan(cells: list, nbref: dict) -> tuple[list[tuple[str, str]], list[str]]:
+    """The student cells to execute, [(label, source)], and notes on what was ignored or changed."""
+    notes = []
+    sol_ids = set(nbref["solution_ids"])
+    tests = {t["grade_id"]: t for t in nbref["tests"]}
+    seen_tests: dict[str, int] = {}
+    seen_sol: dict[str, int] = {}
+    candidates = []
+    release_tests = _release_test_sources(nbref)
+    for n, cell in enumerate(cells, 1):
+        meta = _nbgrader_meta(cell)
+        gid = meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None
+        ctype = cell.get("cell_type")
+        src = _source(cell)
+        if gid in tests:
+            seen_tests[gid] = seen_tests.get(gid, 0) + 1
+            if ctype != "code" or release_tests.get(gid, src).strip() != src.strip():
+                notes.append(f"test cell {gid} was edited in the submission: the instructor's version is graded")
+            continue
+        if meta.get("grade") and not meta.get("solution"):
+            notes.append(f"cell {n} claims to be a test cell ({gid!r}): not executed, not graded")
+            continue
+        if gid in sol_ids:
+            seen_sol[gid] = seen_sol.get(gid, 0) + 1
+            if ctype != "code":
+                notes.append(f"solution cell {gid} was turned into a {ctype} cell: its code is not run")
+                continue
+        if ctype != "code" or not src.strip():
+            continue
+        d, u, o = names(src)
+        candidates.append({"label": f"cell {n}" + (f" ({gid})" if gid else ""), "source": src, "defs": d, "uses": u,
+                           "opaque": o, "solution": gid in sol_ids})
+    for gid in tests:
+        if gid not in seen_tests:
+            notes.append(f"test cell {gid} is missing from the submission: the instructor's version is graded")
+        elif seen_tests[gid] > 1:
+            notes.append(f"test cell {gid} appears {seen_tests[gid]} times: graded once, from the instructor's copy")
+    for gid in sol_ids:
+        if gid not in seen_sol:
+            notes.append(f"solution cell {gid} is missing: looking for its functions in the other cells")
+        elif seen_sol[gid] > 1:
+            notes.append(f"solution cell {gid} appears {seen_sol[gid]} times: all copies run, in notebook order")
+    chosen = _closure(candidates, set(nbref["exports"]), {i for i, c in enumerate(candidates) if c["solution"]})
+    return [(candidates[i]["label"], candidates[i]["source"]) for i in sorted(chosen)], notes
+
+
+def _release_test_sources(nbref) -> dict[str, str]:
+    if not nbref.get("release"):
+        return {}
+    rel = json.loads(nbref["release"])
+    return {_nbgrader_meta(c).get("grade_id"): _source(c) for c in rel["cells"] if _nbgrader_meta(c).get("grade")}
+
+
+# ---------------------------------------------------------------------------------------------
+# the trusted side: test cells run here, student names are proxies into the sandbox
+
+
+class StudentError(Exception):
+    """The student's code raised, or returned something that is not plain data."""
+
+
+class Session:
+    """A sandbox that runs the planned cells, restarted (without the culprit) after a crash."""
+
+    def __init__(self, files: dict[str, Path], cells: list[tuple[str, str]], limits: Limits, deadline: float):
+        self.files, self.cells, self.limits, self.deadline = files, cells, limits, deadline
+        self.sb: Sandbox | None = None
+        self.skip: set[int] = set()
+        self.starts = 0
+        self.events: list[str] = []
+        self.cell_errors: dict[str, str] = {}
+        self.stats = {"max_rss": 0, "max_processes": 0, "output_bytes": 0}
+        self.output = b""
+
+    def _retire(self):
+        if self.sb is not None:
+            st = self.sb.close()
+            self.stats = {k: max(self.stats[k], st[k]) if k != "output_bytes" else self.stats[k] + st[k]
+                          for k in st}
+            if len(self.output) < 16384:
+                self.output += bytes(self.sb.output[: 16384 - len(self.output)])
+            self.sb = None
+
+    def ensure(self):
+        while self.sb is None or not self.sb.alive:
+            if self.sb is not None:
+                self.events.append(f"sandbox died: {self.sb.died_because()}")
+                self._retire()
+            if self.starts > self.limits.restarts:
+                raise SandboxDied(f"gave up after {self.starts} sandbox starts ({'; '.join(self.events[-2:])})")
+            if time.monotonic() > self.deadline:
+                raise SandboxDied(f"submission time limit: {self.limits.timeout:g} s")
+            self.starts += 1
+            self.sb = Sandbox(self.files, self.limits, self.deadline)
+            for i, (label, src) in enumerate(self.cells):
+                if i in self.skip:
+                    continue
+                try:
+                    reply = self.sb.request({"op": "run", "code": src}, self.limits.cell_timeout)
+                except SandboxDied as exc:
+                    self.skip.add(i)
+                    self.events.append(f"{label}: {exc}; restarted without that cell")
+                    break
+                if not reply.get("ok") and label not in self.cell_errors:
+                    self.cell_errors[label] = str(reply.get("error"))[:300]
+
+    def request(self, message: dict, timeout: float) -> dict:
+        self.ensure()
+        try:
+            return self.sb.request(message, timeout)
+        except SandboxDied as exc:
+            self.events.append(f"while running a test: {exc}")
+            raise
+
+    def close(self):
+        self._retire()
+
+
+class Remote:
+    """Stands in, in the trusted test namespace, for a function the student defined in the sandbox."""
+
+    def __init__(self, session: Session, name: str, clock):
+        self._session, self._name, self._clock = session, name, clock
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
+        rngs = _rngs_in((args, kwargs))
+        try:
+            message = {"op": "call", "name": self._name, "args": plaindata.dumps(args),
+                       "kwargs": plaindata.dumps(kwargs)}
+        except plaindata.CodecError as exc:
+            raise StudentError(f"cannot pass this argument to {self._name}: {exc}") from None
+        try:
+            reply = self._session.request(message, self._clock())
+        except CallTimeout as exc:
+            raise StudentError(f"{self._name}(...) did not return in time: {exc}") from None
+        except SandboxDied as exc:
+            raise StudentError(f"{self._name}(...) crashed the student's process: {exc}") from None
+        if not reply.get("ok"):
+            raise StudentError(f"{self._name}(...) raised {reply.get('error')}")
+        try:
+            value = _rebuild(plaindata.loads(reply["value"]))
+            states = plaindata.loads(reply["rngs"])
+        except (plaindata.CodecError, KeyError, TypeError) as exc:
+            raise StudentError(f"{self._name}(...) returned something that is not plain data: {exc}") from None
+        if isinstance(states, list) and len(states) == len(rngs):
+            for gen, state in zip(rngs, states):  # the student's function consumed the generator
+                try:
+                    gen.bit_generator.state = state
+                except Exception:  # noqa: BLE001
+                    raise StudentError("invalid random-generator state came back") from None
+        return value
+
+    def __repr__(self):
+        return f"<student function {self._name}>"
+
+
+def _rngs_in(obj, out=None):
+    """Random generators in ``obj`` in the order ``plaindata.encode`` visits them."""
+    import numpy as np
+
+    out = [] if out is None else out
+    if type(obj) is np.random.Generator:
+        out.append(obj)
+    elif type(obj) in (tuple, list):
+        for x in obj:
+            _rngs_in(x, out)
+    elif type(obj) is dict:
+        for k, v in obj.items():
+            _rngs_in(k, out)
+            _rngs_in(v, out)
+    return out
+
+
+def _rebuild(value):
+    """Turn the hook markers of a decoded reply into trusted objects (arrays, Keras models)."""
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is str and value[0] == "__hooked__":
+        plain = value[1]
+        if type(plain) is dict and plain.get("kind") == "array":
+            return plain["value"]
+        if type(plain) is dict and plain.get("kind") == "keras-model":
+            return _rebuild_keras(plain)
+        raise StudentError("an object of an unsupported type came back")
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is str and value[0] == "__iterator__" \
+            and type(value[1]) is list:
+        return iter([_rebuild(v) for v in value[1]])
+    if type(value) in (tuple, list):
+        return type(value)(_rebuild(v) for v in value)
+    if type(value) is dict:
+        return {k: _rebuild(v) for k, v in value.items()}
+    return value
+
+
+_KERAS_FORBIDDEN = {"Lambda", "TFSMLayer", "function", "__lambda__"}
+
+
+def _check_keras_config(node, depth=0):
+    if depth > 40:
+        raise StudentError("Keras model config nested too deeply")
+    if isinstance(node, dict):
+        mod, cls, reg = node.get("module"), node.get("class_name"), node.get("registered_name")
+        if "module" in node or "class_name" in node:
+            if mod is not None and not (isinstance(mod, str) and (mod == "keras" or mod.startswith("keras."))):
+                raise StudentError(f"the returned model uses {mod}.{cls}: only built-in Keras classes are graded")
+            if cls in _KERAS_FORBIDDEN and not (cls == "function" and str(mod).startswith("keras.activations")):
+                raise StudentError(f"the returned model uses {cls}: not gradable (arbitrary code)")
+            if reg is not None and not (isinstance(reg, str) and (reg == cls or reg.startswith("keras"))):
+                raise StudentError(f"the returned model uses a custom class {reg}")
+        for v in node.values():
+            _check_keras_config(v, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            _check_keras_config(v, depth + 1)
+
+
+def _rebuild_keras(plain):
+    import keras
+
+    try:
+        cfg = json.loads(plain["config"])
+        _check_keras_config(cfg)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            model = keras.saving.deserialize_keras_object(cfg, safe_mode=True)
+        if not isinstance(model, keras.Model):
+            raise StudentError("not a Keras model")
+        model.set_weights([w for w in plain["weights"]])
+        return model
+    except StudentError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise StudentError(f"the returned Keras model could not be rebuilt: {type(exc).__name__}: {exc}") from None
+
+
+_BASE: dict[tuple[str, str], dict] = {}
+
+
+def _trusted_base(ref: dict, nb_name: str) -> dict:
+    """The instructor's helper cells (imports, non-exercise functions), run once per worker process."""
+    key = (ref["hash"], nb_name)
+    if key not in _BASE:
+        ns = {"__name__": "__main__", "get_ipython": lambda: None}
+        errors = []
+        for src in ref["notebooks"][nb_name]["static_cells"]:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(to_python(src), "<instructor cell>", "exec"), ns)  # noqa: S102 - trusted
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{type(exc).__name__}: {exc}")
+        ns["__dls_errors__"] = errors
+        _BASE[key] = ns
+    return _BASE[key]
+
+
+def _run_tests(nbref: dict, ref: dict, nb_name: str, session: Session, limits: Limits) -> dict:
+    base = _trusted_base(ref, nb_name)
+    ns = dict(base)
+    cell_deadline = [time.monotonic() + limits.cell_timeout]
+    clock = lambda: max(0.01, cell_deadline[0] - time.monotonic())  # noqa: E731
+    for name in nbref["exports"]:
+        ns.pop(name, None)
+        if name in nbref["callables"]:
+            ns[name] = Remote(session, name, clock)
+    values = [n for n in nbref["exports"] if n not in nbref["callables"]]
+    results = {}
+    for src in nbref["dynamic_cells"]:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(to_python(src), "<instructor cell>", "exec"), ns)  # noqa: S102
+        except Exception:  # noqa: BLE001 - the tests that need it fail and say so
+            pass
+    for test in nbref["tests"]:
+        cell_deadline[0] = time.monotonic() + limits.cell_timeout
+        gid, points = test["grade_id"], test["points"]
+        failure = feedback = None
+        for name in values:  # plain values the student defines (none in week02): fetched fresh
+            ns.pop(name, None)
+            try:
+                reply = session.request({"op": "get", "name": name}, clock())
+                if reply.get("ok"):
+                    ns[name] = _rebuild(plaindata.loads(reply["value"]))
+            except (SandboxDied, plaindata.CodecError, StudentError):
+                pass
+        for hidden, code in split_hidden(test["source"]):
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    exec(compile(to_python(code), f"<test {gid}>", "exec"), ns)  # noqa: S102 - trusted
+            except Exception as exc:  # noqa: BLE001 - a failing test cell
+                msg = f"{type(exc).__name__}: {exc}"[:1500]
+                failure = ("hidden: " if hidden else "") + msg
+                feedback = HIDDEN_FAILED if hidden else msg
+                break
+        results[gid] = {"points": points, "score": 0.0 if failure else points, "failure": failure,
+                        "feedback": feedback}
+    return results
+
+
+def submission_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(Path(folder).rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            h.update(str(p.relative_to(folder)).encode() + b"\0")
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _student_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    files, notes, total = {}, [], 0
+    for p in sorted(Path(folder).iterdir()):
+        if not p.is_file() or p.is_symlink() or not p.name.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            continue
+        total += p.stat().st_size
+        if len(files) >= 50 or total > 64 << 20:
+            notes.append(f"{p.name} and later files not copied into the sandbox (over 50 files / 64 MiB)")
+            break
+        files[p.name] = p
+    return files, notes
+
+
+def grade_one(submission: str | Path, reference: dict, limits: Limits | dict | None = None,
+              student: str | None = None) -> dict:
+    """Grade one submission folder (``<student>/<assignment>/``): a plain-data result, never raises."""
+    t0 = time.monotonic()
+    limits = Limits(**limits) if isinstance(limits, dict) else (limits or Limits())
+    folder = Path(submission)
+    student = student or folder.parent.name
+    result = {"version": RESULTS_VERSION, "student": student, "assignment": reference["assignment"],
+              "reference_hash": reference["hash"], "submission_hash": submission_hash(folder),
+              "notes": [], "notebooks": {}, "sandbox": {}, "limits": asdict(limits)}
+    deadline = time.monotonic() + limits.timeout
+    files, fnotes = _student_files(folder)
+    result["notes"] += fnotes
+    present = {p.name for p in folder.glob("*.ipynb")}
+    for nb_name, nbref in reference["notebooks"].items():
+        entry = {"cells": {}, "notes": [], "cell_errors": {}}
+        result["notebooks"][nb_name] = entry
+        zero = {t["grade_id"]: {"points": t["points"], "score": 0.0, "failure": None, "feedback": None}
+                for t in nbref["tests"]}
+        path = folder / nbref["file"]
+        cells, why = (None, f"{nbref['file']} is missing (submitted: {', '.join(sorted(present)) or 'nothing'})") \
+            if not path.is_file() else read_submission(path)
+        if cells is None:
+            entry["notes"].append(why + ": 0 points for this notebook")
+            for c in zero.values():
+                c["failure"] = c["feedback"] = why
+            entry["cells"] = zero
+            entry["autograded"] = _autograded(nbref, [], entry["cells"], [why])
+            continue
+        planned, notes = plan(cells, nbref)
+        entry["notes"] += notes
+        session = Session(files, planned, limits, deadline)
+        try:
+            entry["cells"] = _run_tests(nbref, reference, nb_name, session, limits)
+        except Exception as exc:  # noqa: BLE001 - a grader bug must not abort the batch
+            entry["notes"].append(f"grader error: {type(exc).__name__}: {exc}")
+            for c in zero.values():
+                c["failure"] = c["feedback"] = "not graded (grader error)"
+            entry["cells"] = zero
+        finally:
+            session.close()
+        entry["notes"] += session.events
+        entry["cell_errors"] = session.cell_errors
+        entry["output_head"] = session.output[:2000].decode("utf-8", "replace")
+        result["sandbox"][nb_name] = {"starts": session.starts, **session.stats}
+        if session.stats["output_bytes"] > limits.output:
+            entry["notes"].append(f"output flood: {session.stats['output_bytes']} bytes written")
+        entry["autograded"] = _autograded(nbref, cells, entry["cells"], entry["notes"])
+    result["score"] = sum(c["score"] for nb in result["notebooks"].values() for c in nb["cells"].values())
+    result["max_score"] = sum(c["points"] for nb in result["notebooks"].values() for c in nb["cells"].values())
+    result["seconds"] = round(time.monotonic() - t0, 2)
+    return result
+
+
+def _autograded(nbref: dict, cells: list, scores: dict, notes: list[str]) -> str | None:
+    """The release notebook (no hidden tests) with the student's answers and each test's verdict."""
+    import nbformat
+
+    if not nbref.get("release"):
+        return None
+    nb = nbformat.reads(nbref["release"], as_version=4)
+    answers = {}
+    for cell in cells:
+        gid = _nbgrader_meta(cell).get("grade_id")
+        if gid in nbref["solution_ids"] and gid not in answers and cell.get("cell_type") == "code":
+            answers[gid] = _source(cell)[:200_000]
+    for cell in nb.cells:
+        gid = _nbgrader_meta(cell).get("grade_id")
+        if cell.cell_type == "code" and gid in answers:
+            cell.source = answers[gid]
+        if gid in scores and cell.cell_type == "code":
+            s = scores[gid]
+            if s["score"] >= s["points"]:
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="passed\n")]
+            else:
+                cell.outputs = [nbformat.v4.new_output("error", ename="Failed", evalue=s["feedback"] or "failed",
+                                                       traceback=[s["feedback"] or "failed"])]
+    if notes:
+        text = "**Grader notes**\n\n" + "\n".join(f"- {n}" for n in notes)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    return nbformat.writes(nb)
+
+
+# ---------------------------------------------------------------------------------------------
+# the batch: parallel workers, gradebook, results store, resume
+
+
+def results_dir(course, assignment: str) -> Path:
+    return course.root / ".dls" / "grade" / assignment
+
+
+def _worker_init():
+    try:  # a worker dies with the grader (SIGKILL included); its sandboxes die with it (--die-with-parent)
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001
+        pass
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _work(folder: str, reference: dict, limits: dict, student: str) -> dict:
+    return grade_one(folder, reference, limits, student)
+
+
+def record(course, result: dict) -> None:
+    """Write one result into nbgrader's gradebook (upsert) and autograded/; then the result JSON
+    (atomically): the JSON is the commit marker a re-run trusts."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    student, assignment = result["student"], result["assignment"]
+    sub_dir = course.submitted / student / assignment
+    timestamp = None
+    ts = sub_dir / "timestamp.txt"
+    if ts.is_file():
+        try:
+            timestamp = parse_utc(ts.read_text().strip())
+        except Exception:  # noqa: BLE001
+            timestamp = None
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
+        for nb_name, nb in result["notebooks"].items():
+            for gid, cell in nb["cells"].items():
+                grade = gb.find_grade(gid, nb_name, assignment, student)
+                grade.auto_score = float(cell["score"])
+        gb.db.commit()
+    out = course.root / "autograded" / student / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    for nb_name, nb in result["notebooks"].items():
+        if nb.get("autograded"):
+            _atomic_write(out / f"{nb_name}.ipynb", nb["autograded"])
+    if ts.is_file():
+        _atomic_write(out / "timestamp.txt", ts.read_text())
+    slim = copy.deepcopy(result)
+    for nb in slim["notebooks"].values():
+        nb.pop("autograded", None)
+    folder = results_dir(course, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_write(folder / f"{student}.json", json.dumps(slim, indent=1))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def done(course, assignment: str, student: str, reference: dict) -> bool:
+    """True when this exact submission was graded against this exact reference and recorded."""
+    path = results_dir(course, assignment) / f"{student}.json"
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return (old.get("version") == RESULTS_VERSION and old.get("reference_hash") == reference["hash"]
+            and old.get("submission_hash") == submission_hash(course.submitted / student / assignment))
+
+
+def load_result(course, assignment: str, student: str) -> dict | None:
+    try:
+        return json.loads((results_dir(course, assignment) / f"{student}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def grade_assignment(course, assignment: str, students: list[str] | None = None, workers: int = 1,
+                     limits: Limits | None = None, force: bool = False, log=print, progress: bool = True
+                     ) -> tuple[list[str], list[str]]:
+    """Grade every submission of ``assignment`` under submitted/ (or ``students``) that is not already
+    graded; returns (students graded now, students skipped as already graded)."""
+    limits = limits or Limits()
+    reference = build_reference(course, assignment)
+    root = course.submitted
+    available_ = sorted(p.name for p in root.iterdir() if (p / assignment).is_dir()) if root.is_dir() else []
+    todo = list(students) if students else available_
+    missing = [s for s in todo if s not in available_]
+    if missing:
+        raise ValueError(f"no submission of {assignment} for: {', '.join(missing)}")
+    skipped = [s for s in todo if not force and done(course, assignment, s, reference)]
+    todo = [s for s in todo if s not in skipped]
+    if skipped:
+        log(f"  {len(skipped)} submission(s) already graded (same submission, same tests): skipped")
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"dls grade {assignment}", unit="submission", file=sys.stderr)
+    graded = []
+    pending = list(todo)
+    attempts = 0
+    while pending and attempts < 3:
+        attempts += 1
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_worker_init) as pool:
+            futures = {pool.submit(_work, str(root / s / assignment), reference, limits.as_dict(), s): s
+                       for s in pending}
+            for fut in as_completed(futures):
+                student = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker: retried with a fresh pool
+                    log(f"  worker failed on {student}: {type(exc).__name__}: {exc}")
+                    continue
+                record(course, result)
+                pending.remove(student)
+                graded.append(student)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(f"{student} {result['score']:g}/{result['max_score']:g}")
+    if bar is not None:
+        bar.close()
+    for student in pending:
+        log(f"  NOT GRADED {student}: the grading worker kept failing")
+    return graded, skipped

@@ -1,0 +1,94 @@
+"""The program that runs *inside* the sandbox: it executes a student's code cells and answers calls.
+
+It is untrusted by design: everything here runs in the same process as student code, so nothing it
+sends back is believed. It only ever receives cell sources and plain-data arguments (never test code,
+expected values or solutions) and only ever sends plain data (``plaindata``: JSON + npz, no pickle).
+
+Requests (one at a time, from the trusted grader on fd $DLS_REQ_FD; replies on $DLS_RESP_FD):
+    {"op": "run", "code": str}                       execute one cell (IPython syntax)
+    {"op": "call", "name": str, "args": [...], "kwargs": {...}}
+    {"op": "get", "name": str}
+"""
+
+import collections.abc
+import itertools
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plaindata  # noqa: E402
+
+REQ = int(os.environ.pop("DLS_REQ_FD"))
+RESP = int(os.environ.pop("DLS_RESP_FD"))
+MAX_ITER = 100_000
+
+
+def _hook(o):
+    """Objects a test may legitimately receive, turned into plain data."""
+    mod = type(o).__module__ or ""
+    if "keras" in sys.modules and mod.startswith(("keras", "tf_keras", "tensorflow")):
+        import keras
+
+        if isinstance(o, keras.Model):
+            cfg = keras.saving.serialize_keras_object(o)
+            import json
+
+            return {"kind": "keras-model", "config": json.dumps(cfg, default=str),
+                    "weights": [w for w in o.get_weights()]}
+        if hasattr(o, "numpy"):  # tf.Tensor, tf.Variable, keras.Variable
+            return {"kind": "array", "value": o.numpy()}
+    if hasattr(o, "__array__") and mod.split(".")[0] in ("numpy", "jax", "torch"):
+        import numpy as np
+
+        return {"kind": "array", "value": np.asarray(o)}
+    return NotImplemented
+
+
+def _error(exc):
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def main():
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(colors="NoColor")
+    ns = shell.user_ns
+    while True:
+        try:
+            request = plaindata.loads(plaindata.recv(REQ))
+        except plaindata.ChannelClosed:
+            return
+        op = request.get("op")
+        reply = {"ok": False, "error": f"unknown op {op!r}"}
+        if op == "run":
+            result = shell.run_cell(request["code"], store_history=False, silent=False)
+            exc = result.error_before_exec or result.error_in_exec
+            reply = {"ok": result.success, "error": None if exc is None else _error(exc)}
+        elif op in ("call", "get"):
+            name = request["name"]
+            if name not in ns:
+                reply = {"ok": False, "error": f"NameError: name {name!r} is not defined"}
+            else:
+                rngs = []
+                try:
+                    if op == "get":
+                        value = ns[name]
+                    else:
+                        args = plaindata.loads(request["args"], rngs)
+                        kwargs = plaindata.loads(request["kwargs"], rngs)
+                        value = ns[name](*args, **kwargs)
+                    if isinstance(value, collections.abc.Iterator):
+                        value = ("__iterator__", list(itertools.islice(value, MAX_ITER)))
+                    payload = plaindata.dumps(value, _hook)
+                    states = [g.bit_generator.state for g in rngs]
+                    reply = {"ok": True, "value": payload, "rngs": plaindata.dumps(states)}
+                except BaseException as exc:  # noqa: BLE001 - the student's exception is the answer
+                    reply = {"ok": False, "error": _error(exc)}
+        plaindata.send(RESP, plaindata.dumps(reply))
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    main()

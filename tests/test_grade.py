@@ -1,0 +1,135 @@
+"""``dls grade``: the adversarial corpus (tests/adversarial/) graded in one sandboxed batch, with
+expected scores; resume after a kill; nothing left running; gradebook and feedback keep working."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import grade, pipeline, plaindata, sandbox, submissions
+from autograder.cli import main
+
+from conftest import COURSE, ROOT
+
+CORPUS = runpy.run_path(str(ROOT / "tests" / "adversarial" / "week02.py"))
+# small limits keep CI cheap: a memory bomb is stopped at 1.5 GiB, an infinite loop after 45 s
+LIMIT_ARGS = ["--workers", "2", "--cell-timeout", "45", "--timeout", "400", "--memory", "1536M",
+              "--processes", "48", "--output", "2M", "--no-progress"]
+
+
+def write_corpus(ws: pipeline.Course) -> dict[str, float]:
+    made = submissions.write_samples(ws.root, "week02", ws.root / ".samples", ROOT / "tests" / "mistakes",
+                                     kinds=("solution", "untouched"))
+    sol = json.loads((made["solution"] / "week02" / "week02.ipynb").read_text())
+    rel = json.loads((made["untouched"] / "week02" / "week02.ipynb").read_text())
+    expected = {}
+    for case, (data, score, _why) in CORPUS["build"](sol, rel).items():
+        folder = ws.submitted / case / "week02"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "week02.ipynb").write_bytes(data)
+        expected[case] = score
+    return expected
+
+
+# -- unit: no TensorFlow, no sandbox --------------------------------------------------------------
+
+
+def test_plaindata_round_trip_and_refuses_objects():
+    value = {"a": (np.arange(3.0), [1, "x", None, 2.5, True]), 3: np.float32(1.5), "rng": np.random.default_rng(1)}
+    back = plaindata.loads(plaindata.dumps(value))
+    assert back["a"][1] == [1, "x", None, 2.5, True] and isinstance(back["a"], tuple)
+    np.testing.assert_array_equal(back["a"][0], np.arange(3.0))
+    assert back[3] == np.float32(1.5) and back["rng"].normal() == np.random.default_rng(1).normal()
+
+    class Spoof(float):
+        def __eq__(self, other):
+            return True
+
+    for bad in (Spoof(1.0), np.array([object()]), lambda: 1):
+        with pytest.raises(plaindata.CodecError):
+            plaindata.dumps(bad)
+    with pytest.raises(plaindata.CodecError):
+        plaindata.loads(b"\x00" * 8 + b"garbage")
+
+
+def test_static_analysis_picks_only_needed_cells():
+    d, u, _ = grade.names("import numpy as np\ndef f(x):\n    y = np.sum(x)\n    return helper(y)\n")
+    assert d == {"np", "f"} and {"np", "helper"} <= u and "y" not in u
+    assert grade.split_hidden("a\n### BEGIN HIDDEN TESTS\nb\n### END HIDDEN TESTS\nc") == \
+        [(False, "a\n"), (True, "\nb\n"), (False, "\nc")]
+
+
+def test_limits_parse_sizes():
+    assert sandbox.parse_size("2G") == 2 << 30 and sandbox.parse_size("512M") == 512 << 20
+    with pytest.raises(ValueError):
+        sandbox.parse_size("lots")
+
+
+# -- the corpus, through the real CLI, in one batch ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    if sandbox.available():
+        pytest.skip(f"sandbox unavailable: {sandbox.available()}")
+    ws = pipeline.workspace(COURSE, tmp_path_factory.mktemp("grade") / "course", ["week02"])
+    pipeline.generate_release(ws, "week02")
+    expected = write_corpus(ws)
+    code = main(["--root", str(ws.root), "grade", "week02", *LIMIT_ARGS])
+    return ws, expected, code
+
+
+@pytest.mark.grading
+@pytest.mark.xdist_group("grade")
+def test_adversarial_corpus_scores(graded):
+    ws, expected, code = graded
+    assert code == 0
+    assert len(expected) >= 20
+    table = pipeline.read_scores(ws, "week02", sorted(expected))
+    got = {s: table.total(s) for s in expected}
+    lines = [f"{c:<24}{expected[c]:>6g}{got[c]:>6g}" for c in sorted(expected)]
+    report = ROOT / ".dls" / "reports"
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "adversarial-week02.md").write_text("case                    expect   got\n" + "\n".join(lines) + "\n")
+    assert got == expected, "\n".join(lines)
+    for case in expected:  # every case has a result JSON an instructor can read
+        res = grade.load_result(ws, "week02", case)
+        assert res is not None and res["score"] == expected[case]
+
+
+@pytest.mark.grading
+@pytest.mark.xdist_group("grade")
+def test_nothing_left_running_and_no_leaks(graded):
+    ws, _expected, _code = graded
+    left = subprocess.run(["pgrep", "-u", str(sandbox.NOBODY)], capture_output=True, text=True).stdout.split()
+    assert not left, f"processes of the sandbox user still running: {left}"
+    text = (ws.root / "autograded" / "solution" / "week02" / "week02.ipynb").read_text()
+    assert "HIDDEN TESTS" not in text and "default_rng(21)" not in text  # hidden tests stay hidden
+    assert (ws.root / "source_notebooks" / "week02" / "week02.ipynb").exists()
+
+
+@pytest.mark.grading
+@pytest.mark.xdist_group("grade")
+def test_feedback_and_resume(graded):
+    ws, expected, _code = graded
+    pipeline.generate_feedback(ws, "week02")
+    html = (ws.root / "feedback" / "hardcoded-visible" / "week02" / "week02.html").read_text()
+    assert "a hidden test failed" in html and "default_rng(21)" not in html
+    # a re-run grades nothing (same submissions, same tests); a changed submission is regraded alone
+    nb = ws.submitted / "untouched" / "week02" / "week02.ipynb"
+    nb.write_text(nb.read_text().replace('"cells": [', '"cells": [ ', 1))
+    out = subprocess.run([sys.executable, "-m", "autograder", "--root", str(ws.root), "grade", "week02", *LIMIT_ARGS],
+                         capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"{len(expected) - 1} submission(s) already graded" in out.stdout
+    from nbgrader.api import Gradebook
+
+    with Gradebook(ws.db_url) as gb:
+        assert len(gb.find_assignment("week02").submissions) == len(expected)  # no duplicates
