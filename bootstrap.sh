@@ -51,6 +51,11 @@ if [ ! -d /usr/share/datasets/fashion-mnist ] && command -v apt-get >/dev/null 2
     "Fashion-MNIST will be downloaded by keras.datasets when online" >&2
 fi
 
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  log "apt-get install bubblewrap (the sandbox of dls grade)"
+  apt_install bubblewrap || echo "warning: could not install bubblewrap: dls grade needs it (see /tmp/dls-apt.log)" >&2
+fi
+
 if [ ! -x .venv/bin/python ]; then
   log "virtual environment .venv (${PYTHON:-CPython 3.11 fetched by uv})"
   "${UV[@]}" venv -q .venv --python "${PYTHON:-3.11}"
