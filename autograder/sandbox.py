@@ -49,7 +49,7 @@ class Limits:
     output: int = 1 << 20         # stdout + stderr bytes
     disk: int = 256 << 20         # each writable tmpfs (home, /tmp)
     message: int = 256 << 20      # one reply from the sandbox
-    restarts: int = 2             # fresh sandboxes after a crash / timeout, per submission
+    restarts: int = 3             # fresh sandboxes after a crash / timeout, per submission
     sandbox: bool = True          # False: no namespaces, no user switch (development only)
 
     def as_dict(self) -> dict:

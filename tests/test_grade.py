@@ -19,8 +19,8 @@ from autograder.cli import main
 from conftest import COURSE, ROOT
 
 CORPUS = runpy.run_path(str(ROOT / "tests" / "adversarial" / "week02.py"))
-# small limits keep CI cheap: a memory bomb is stopped at 1.5 GiB, an infinite loop after 45 s
-LIMIT_ARGS = ["--workers", "2", "--cell-timeout", "45", "--timeout", "400", "--memory", "1536M",
+# small limits keep CI cheap: a memory bomb is stopped at 1.5 GiB, an infinite loop after 90 s (TF import alone can take 40 s on a loaded 2-core box)
+LIMIT_ARGS = ["--workers", "2", "--cell-timeout", "90", "--timeout", "400", "--memory", "1536M",
               "--processes", "48", "--output", "2M", "--no-progress"]
 
 
@@ -52,7 +52,8 @@ def test_plaindata_round_trip_and_refuses_objects():
         def __eq__(self, other):
             return True
 
-    for bad in (Spoof(1.0), np.array([object()]), lambda: 1):
+    assert type(plaindata.loads(plaindata.dumps(Spoof(1.0)))) is float  # behaviour dropped, value kept
+    for bad in (np.array([object()]), lambda: 1, object()):
         with pytest.raises(plaindata.CodecError):
             plaindata.dumps(bad)
     with pytest.raises(plaindata.CodecError):
