@@ -21,8 +21,7 @@ MISTAKES = {
          "scaled the training images to [0, 1] although the tanh generator's images are read as [-1, 1]"),
     ],
     "project5-frechet": [
-        ("return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))",
-         "return float(diff @ diff)",
+        ("return float(diff @ diff + trace_term)", "return float(diff @ diff)",
          "Fréchet distance without the trace term: only the means are compared"),
         ("- 2.0 * np.trace(covmean)", "- np.trace(covmean)",
          "forgot the factor 2 of the cross term"),
