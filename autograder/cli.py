@@ -110,7 +110,8 @@ def cmd_grade(course: Course, args) -> int:
     [name] = course.resolve([args.assignment])
     course.validate_sources(name)
     try:
-        limits = sandbox.Limits(cell_timeout=args.cell_timeout, timeout=args.timeout,
+        limits = sandbox.Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, cell_cpu=args.cell_cpu,
+                                setup_timeout=args.setup_timeout,
                                 memory=sandbox.parse_size(args.memory), processes=args.processes,
                                 output=sandbox.parse_size(args.output), disk=sandbox.parse_size(args.disk),
                                 sandbox=not args.no_sandbox)
@@ -202,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--student", action="append", help="grade only this student (repeatable)")
     g.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)), help="parallel submissions")
     g.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell / test cell (120)")
+    g.add_argument("--cell-cpu", type=float, default=30.0,
+                   help="CPU seconds per student cell / call, whatever the load (30)")
+    g.add_argument("--setup-timeout", type=float, default=300.0,
+                   help="seconds to start a sandbox and import libraries, never charged to the student (300)")
     g.add_argument("--timeout", type=float, default=600.0, help="seconds per submission, restarts included (600)")
     g.add_argument("--memory", default="2G", help="resident memory of the student's process tree (2G)")
     g.add_argument("--processes", type=int, default=64, help="processes in the student's tree (64)")

@@ -8,6 +8,9 @@ Requests (one at a time, from the trusted grader on fd $DLS_REQ_FD; replies on $
     {"op": "run", "code": str}                       execute one cell (IPython syntax)
     {"op": "call", "name": str, "args": [...], "kwargs": {...}}
     {"op": "get", "name": str}
+    {"op": "preload", "modules": [str, ...]}     import installed libraries before any student code
+                                                  runs (so a slow TensorFlow import under load is
+                                                  never charged to a student cell's time limit)
 """
 
 import collections.abc
@@ -61,7 +64,18 @@ def main():
             return
         op = request.get("op")
         reply = {"ok": False, "error": f"unknown op {op!r}"}
-        if op == "run":
+        if op == "preload":
+            import importlib
+
+            done = []
+            for mod in request.get("modules", [])[:50]:
+                try:
+                    importlib.import_module(str(mod))
+                    done.append(str(mod))
+                except BaseException:  # noqa: BLE001 - the cell that imports it will say why
+                    pass
+            reply = {"ok": True, "error": None, "loaded": done}
+        elif op == "run":
             result = shell.run_cell(request["code"], store_history=False, silent=False)
             exc = result.error_before_exec or result.error_in_exec
             reply = {"ok": result.success, "error": None if exc is None else _error(exc)}

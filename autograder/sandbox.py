@@ -42,7 +42,10 @@ NOBODY = 65534
 class Limits:
     """Resource limits of one submission (seconds, bytes, counts)."""
 
-    cell_timeout: float = 120.0   # one student cell, or one graded test cell
+    cell_timeout: float = 120.0   # wall seconds: one student cell, or one graded test cell
+    cell_cpu: float = 30.0        # CPU seconds the student's tree may burn in one cell / test cell (load-proof)
+    setup_timeout: float = 300.0  # wall seconds: start + preloading the libraries the cells import, and
+                                  # each unchanged instructor cell (imports): never charged to the student
     timeout: float = 600.0        # the whole submission, restarts included
     memory: int = 2 << 30         # resident memory of the whole process tree
     processes: int = 64           # processes in the tree (threads not counted; RLIMIT_NPROC backs it)
@@ -114,6 +117,9 @@ class Sandbox:
         self.output_bytes = 0
         self.max_rss = 0
         self.max_procs = 0
+        self.cpu = 0.0  # CPU seconds of the whole tree so far (live processes + reaped children)
+        self._cpu_budget: float | None = None  # cpu value at which the current request is killed
+        self._cpu_seen: dict[int, float] = {}
         self._lock = threading.Lock()
         self._fds: list[int] = []
         self._tmp = tempfile.mkdtemp(prefix="dls-sandbox-")
@@ -229,8 +235,12 @@ class Sandbox:
             for p in procs[1:]:  # bwrap itself is tiny and root-owned
                 try:
                     rss += p.memory_info().rss
+                    t = p.cpu_times()
+                    self._cpu_seen[p.pid] = t.user + t.system  # exited ones keep their last figure
                 except psutil.Error:
                     pass
+            self.cpu = max(self.cpu, sum(self._cpu_seen.values()))
+            budget = self._cpu_budget
             self.max_rss = max(self.max_rss, rss)
             self.max_procs = max(self.max_procs, len(procs))
             if rss > self.limits.memory:
@@ -239,6 +249,8 @@ class Sandbox:
                 self.kill(f"process limit: more than {self.limits.processes} processes")
             elif time.monotonic() > self.deadline:
                 self.kill(f"submission time limit: {self.limits.timeout:g} s")
+            elif budget is not None and self.cpu > budget:
+                self.kill(f"cell CPU limit: more than {self.limits.cell_cpu:g} CPU seconds in one cell")
             time.sleep(0.05)
 
     def kill(self, reason: str | None = None) -> None:
@@ -300,18 +312,29 @@ class Sandbox:
 
     # -- protocol -------------------------------------------------------------------------------
 
-    def request(self, message: dict, timeout: float) -> dict:
-        """Send one request; the plain-data reply, or SandboxDied / CallTimeout (the tree is then killed)."""
+    def request(self, message: dict, timeout: float, cpu: bool = True) -> dict:
+        """Send one request; the plain-data reply, or SandboxDied / CallTimeout (the tree is then killed).
+        ``cpu``: the request runs student code, so the cell CPU limit applies (wall time is inflated by
+        load, CPU time is not: an infinite loop is stopped after ``cell_cpu`` CPU seconds however busy
+        the machine is)."""
         if not self.alive:
             raise SandboxDied(self.died_because())
         deadline = min(time.monotonic() + timeout, self.deadline)
+        self._cpu_budget = self.cpu + self.limits.cell_cpu if cpu else None
+        try:
+            return self._request(message, deadline)
+        finally:
+            self._cpu_budget = None
+
+    def _request(self, message: dict, deadline: float) -> dict:
+        self._t_sent = time.monotonic()
         try:
             plaindata.send(self.req_w, plaindata.dumps(message))
             raw = plaindata.recv(self.resp_r, deadline, self.limits.message)
         except plaindata.ChannelTimeout:
             over = "submission" if deadline >= self.deadline else "cell"
-            lim = self.limits.timeout if over == "submission" else self.limits.cell_timeout
-            self.kill(f"{over} time limit: {lim:g} s")
+            lim = self.limits.timeout if over == "submission" else deadline - self._t_sent
+            self.kill(f"{over} time limit: {lim:.0f} s" if over == "cell" else f"{over} time limit: {lim:g} s")
             raise CallTimeout(self.reason) from None
         except (plaindata.ChannelClosed, BrokenPipeError, OSError):
             time.sleep(0.1)  # let the watchdog / exit status tell why
