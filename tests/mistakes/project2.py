@@ -7,8 +7,8 @@ MISTAKES = {
          "multiplied the logits by the temperature instead of dividing"),
         ("logits = tf.cast(logits, tf.float32)", "logits = tf.nn.softmax(tf.cast(logits, tf.float32))",
          "turned the logits into probabilities first: stateless_categorical expects logits"),
-        ("return tf.where(temperature > 0, drawn, greedy)", "return drawn",
-         "no greedy branch: temperature 0 still samples"),
+        ("return tf.where(temperature > 0, drawn, greedy)", "return tf.where(temperature > 0, greedy, drawn)",
+         "swapped the branches of tf.where: greedy whenever the temperature is positive"),
     ],
     "project2-perplexity": [
         ("return float(np.exp(total / n_targets))", "return float(np.exp(total / len(ids)))",
