@@ -24,3 +24,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Execution limits for stock `nbgrader autograde` (dls grade has its own).
 c.ExecutePreprocessor.timeout = 600
 c.Execute.timeout = 600
+# Files a notebook writes when someone runs it in place (saved models, exports, GIFs) are never
+# copied into a student release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.keras", "*.h5",
+                            "*.tflite", "*.onnx", "*.gif", "*.png", "saved_model*", "*.npz"]

@@ -40,7 +40,10 @@ def results_of(nb) -> dict:
 
 
 def execute(notebook: Path, output: Path, fast: bool = True, timeout: int = 1800) -> Execution:
-    """Run ``notebook`` top to bottom with papermill (``FAST`` injected), save it to ``output``."""
+    """Run ``notebook`` top to bottom with papermill (``FAST`` injected), save it to ``output``.
+
+    The kernel runs in ``output``'s folder (as nbgrader autograde runs in autograded/<student>/…), so
+    files a notebook writes (saved models, GIFs) never land in source_notebooks/ or release/."""
     import nbformat
     import papermill as pm
 
@@ -52,7 +55,7 @@ def execute(notebook: Path, output: Path, fast: bool = True, timeout: int = 1800
     error = None
     try:
         pm.execute_notebook(str(notebook), str(output), parameters={"FAST": fast}, kernel_name="python3",
-                            cwd=str(notebook.parent), progress_bar=False, execution_timeout=timeout)
+                            cwd=str(output.parent), progress_bar=False, execution_timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - report any failure of the run
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
     finally:

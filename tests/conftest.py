@@ -40,6 +40,44 @@ def source_paths():
     return [p for a in ASSIGNMENTS for p in COURSE.source_notebooks(a)]
 
 
+_papermill: dict = {}
+
+
+def papermill_run(path: Path):
+    """Execute a source notebook in FAST mode with papermill, once per test session (the notebook
+    tier and the reproducibility check share the run). Returns (Execution, executed_path)."""
+    from autograder.execute import execute
+
+    if path not in _papermill:
+        out = ROOT / ".dls" / "executed-tests" / path.parent.name / path.name
+        run = execute(path, out, fast=True, timeout=900)
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        (REPORTS / f"time-{path.parent.name}-{path.stem}.json").write_text(
+            json.dumps({"notebook": f"{path.parent.name}/{path.name}", "seconds": run.seconds}))
+        _papermill[path] = (run, out)
+    return _papermill[path]
+
+
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def checked_outputs(nb) -> dict[str, str]:
+    """``{cell source: its text output}`` of the cells marked ``# NBVAL_CHECK_OUTPUT``."""
+    found = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARK):
+            text = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream":
+                    text.append(out.get("text", ""))
+                elif out.get("output_type") in ("execute_result", "display_data"):
+                    text.append(out.get("data", {}).get("text/plain", ""))
+                elif out.get("output_type") == "error":
+                    text.append(f"ERROR {out.get('ename')}: {out.get('evalue')}")
+            found[cell.source] = "".join(text)
+    return found
+
+
 @pytest.fixture(scope="session")
 def course():
     return COURSE

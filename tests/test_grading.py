@@ -12,7 +12,15 @@ import pytest
 
 from autograder import notebooks, pipeline, submissions
 
-from conftest import ASSIGNMENTS, COURSE, REPORTS, ROOT
+from conftest import (
+    ASSIGNMENTS,
+    COURSE,
+    REPORTS,
+    ROOT,
+    checked_outputs,
+    papermill_run,
+    source_paths,
+)
 
 MISTAKES = {a: submissions.load_mistakes(ROOT / "tests" / "mistakes" / f"{a}.py") for a in ASSIGNMENTS}
 CASES = [pytest.param(a, ex, id=ex, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS
@@ -30,6 +38,7 @@ def kinds(assignment: str) -> list[str]:
 
 
 _cache: dict[str, pipeline.ScoreTable] = {}
+_workspaces: dict[str, pipeline.Course] = {}
 
 
 def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
@@ -40,6 +49,7 @@ def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
         # each kind of sample is a "student": written straight into nbgrader's submitted/ layout
         submissions.write_samples(ws.root, assignment, ws.submitted, ROOT / "tests" / "mistakes",
                                   kinds=kinds(assignment))
+        _workspaces[assignment] = ws
         pipeline.autograde(ws, assignment, kinds(assignment), fast=True)
         table = pipeline.read_scores(ws, assignment, kinds(assignment))
         _cache[assignment] = table
@@ -77,3 +87,26 @@ def test_exercise_discriminates(assignment, exercise, grading_root, request):
     assert planted, f"{exercise} has no planted mistake in tests/mistakes/{assignment}.py"
     for r, (_old, _new, why) in enumerate(planted[:rounds(assignment)], 1):
         assert table.scores[f"mistakes-{r}"][exercise] < full, f"planted mistake not caught: {why}"
+
+
+@pytest.mark.grading
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", [pytest.param(p, id=f"{p.parent.name}/{p.stem}",
+                                               marks=pytest.mark.xdist_group(p.parent.name))
+                                  for p in source_paths()])
+def test_checked_outputs_reproduce_across_executions(path, grading_root):
+    """The seeded cells marked # NBVAL_CHECK_OUTPUT print the same in the papermill run and in the
+    solution's nbgrader autograde run: two independent kernels, no extra execution."""
+    assignment = path.parent.name
+    run, out = papermill_run(path)
+    assert run.ok, run.error
+    graded(assignment, grading_root)
+    autograded = _workspaces[assignment].root / "autograded" / "solution" / assignment / path.name
+    first = checked_outputs(notebooks.read(out))
+    second = checked_outputs(notebooks.read(autograded))
+    assert first, f"{path.name}: no cell marked # NBVAL_CHECK_OUTPUT"
+    for source, text in first.items():
+        assert source in second, f"marked cell missing from the autograded notebook:\n{source[:300]}"
+        assert text.strip(), f"marked cell prints nothing to compare:\n{source[:300]}"
+        assert second[source] == text, (f"output differs between two executions:\n{source[:300]}\n"
+                                         f"--- papermill\n{text[:1500]}\n--- autograde\n{second[source][:1500]}")

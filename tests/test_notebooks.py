@@ -1,10 +1,14 @@
-"""Notebook tier: every source notebook runs top to bottom in FAST mode with papermill, offline;
-nbval then re-runs the executed notebook and checks that cells marked ``# NBVAL_CHECK_OUTPUT``
-reproduce their outputs (seeded results are deterministic)."""
+"""Notebook tier: every source notebook runs top to bottom in FAST mode with papermill, offline.
+
+Reproducibility of the cells marked ``# NBVAL_CHECK_OUTPUT`` (seeded results) is checked without an
+extra execution: tests/test_grading.py compares them between this papermill run and the solution's
+nbgrader autograde run, two independent executions CI makes anyway. nbval re-runs the notebooks of
+the NumPy-only weeks (``NBVAL_LANE``; all notebooks with ``DLS_NBVAL_ALL=1``) and checks the same
+cells reproduce, so the nbval path itself stays proven."""
 
 from __future__ import annotations
 
-import json
+import os
 import subprocess
 import sys
 
@@ -13,30 +17,33 @@ import pytest
 from autograder import notebooks
 from autograder.execute import execute
 
-from conftest import REPORTS, ROOT, source_paths
+from conftest import CHECK_MARK, papermill_run, source_paths
 
 SOURCES = source_paths()
-OUT = ROOT / ".dls" / "executed-tests"
+NBVAL_LANE = {"week01", "week02"}  # cheap NumPy-only notebooks: an nbval re-run costs ~10 s each
+NBVAL_ALL = os.environ.get("DLS_NBVAL_ALL", "") not in ("", "0")
 
 
-def _run(path):
-    out = OUT / path.parent.name / path.name
-    run = execute(path, out, fast=True, timeout=600)
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / f"time-{path.stem}.json").write_text(json.dumps({"notebook": f"{path.parent.name}/{path.name}",
-                                                                "seconds": run.seconds}))
-    return run, out
+def _case(p):
+    return pytest.param(p, id=f"{p.parent.name}/{p.stem}", marks=pytest.mark.xdist_group(p.parent.name))
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
-def test_source_notebook_runs_in_fast_mode_then_nbval_reproduces_it(path):
-    run, out = _run(path)
+@pytest.mark.parametrize("path", [_case(p) for p in SOURCES])
+def test_source_notebook_runs_in_fast_mode(path):
+    run, out = papermill_run(path)
     assert run.ok, f"{path.name} failed under papermill: {run.error} (see {out})"
     text = out.read_text()
     assert '"FAST = True' in text or "FAST = True" in text  # papermill injected the parameter
-    checked = text.count("NBVAL_CHECK_OUTPUT")
-    assert checked >= 1, "mark at least one deterministic cell with # NBVAL_CHECK_OUTPUT"
+    assert text.count(CHECK_MARK) >= 1, f"mark at least one deterministic cell with {CHECK_MARK}"
+    assert run.results, "the notebook prints one RESULTS {json} line with its key figures"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", [_case(p) for p in SOURCES if NBVAL_ALL or p.parent.name in NBVAL_LANE])
+def test_nbval_reproduces_checked_cells(path):
+    run, out = papermill_run(path)
+    assert run.ok, run.error
     proc = nbval(out)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
