@@ -281,7 +281,9 @@ def paste_on_canvas(images, canvas_size: int = 64, seed: int = 0, threshold: int
 
 def load_imagenet_backbone(name: str = "MobileNetV2", input_shape=(96, 96, 3), timeout: float = 5.0,
                            verbose: bool = True):
-    """``keras.applications.<name>(weights="imagenet", include_top=False)`` or ``None``.
+    """``keras.applications.<name>(weights="imagenet", include_top=False, pooling="avg")`` or ``None``
+
+    The model maps images to one feature vector each (global average pooling).
 
     Checks first that the weights' host answers within ``timeout`` seconds (so an offline machine
     gives up at once), then downloads with the same socket timeout (cached under ``$KERAS_HOME``).
@@ -294,7 +296,7 @@ def load_imagenet_backbone(name: str = "MobileNetV2", input_shape=(96, 96, 3), t
     try:
         socket.create_connection(("storage.googleapis.com", 443), timeout=timeout).close()
         socket.setdefaulttimeout(timeout)
-        model = cls(include_top=False, weights="imagenet", input_shape=tuple(input_shape))
+        model = cls(include_top=False, weights="imagenet", input_shape=tuple(input_shape), pooling="avg")
     except Exception as exc:  # offline, DNS failure, timeout, partial download
         if verbose:
             print(f"ImageNet weights for {name} unavailable ({type(exc).__name__}: {exc}); "
