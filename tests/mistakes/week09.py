@@ -20,8 +20,8 @@ MISTAKES = {
          "forgot the learning rate alpha"),
     ],
     "week09-td-targets": [
-        ("rewards + gamma * (1.0 - terminated) * next_value", "rewards + gamma * next_value",
-         "bootstraps through terminal states"),
+        ("terminated = tf.cast(terminated, tf.float32)", "terminated = tf.zeros_like(rewards)",
+         "ignores the terminal flags: bootstraps through terminal states"),
         ("tf.reduce_max(tf.cast(next_q, tf.float32), axis=1)", "tf.reduce_max(tf.cast(next_q, tf.float32), axis=0)",
          "max over the wrong axis (the batch instead of the actions)"),
         ("rewards + gamma * (1.0 - terminated) * next_value", "rewards + (1.0 - terminated) * next_value",

@@ -25,9 +25,8 @@ MISTAKES = {
         ("delta = rewards[t] + gamma * not_done * next_value - values[t]",
          "delta = values[t] - (rewards[t] + gamma * not_done * next_value)",
          "advantage sign flipped (V - target)"),
-        ("next_advantage = delta + gamma * lam * not_done * next_advantage",
-         "next_advantage = delta + gamma * lam * next_advantage",
-         "advantages leak across episode ends (no reset where done)"),
+        ("not_done = 1.0 - dones[t]", "not_done = 1.0",
+         "ignores episode ends: values and advantages leak across episodes"),
     ],
     "week10-a2c-loss": [
         ("return policy_loss + value_coef * value_loss - entropy_coef * entropy",
