@@ -1,4 +1,7 @@
-"""Helpers the course notebooks import: ``runtime``, ``data``, ``plots``, ``checks``, ``nn``.
+"""Helpers the course notebooks import: ``runtime``, ``data``, ``plots``, ``checks``, ``nn`` (weeks 1-2),
+``vision`` and ``style`` (weeks 3-4, projects 1 and 3), ``sequence`` (weeks 5-6, project 2),
+``generative`` and ``transformers`` (weeks 7-8, projects 4 and 5), ``rl`` (weeks 9-10, project 6),
+``deploy`` and ``serving`` (weeks 11-12).
 
 Submodules are imported lazily so that ``import course`` stays cheap (TensorFlow is only
 imported by the helpers that need it).
@@ -6,7 +9,8 @@ imported by the helpers that need it).
 
 import importlib
 
-__all__ = ["runtime", "data", "plots", "checks", "nn"]
+__all__ = ["runtime", "data", "plots", "checks", "nn", "vision", "style", "sequence", "generative",
+           "transformers", "rl", "deploy", "serving"]
 __version__ = "0.1.0"
 
 
