@@ -127,6 +127,11 @@ def test_adversarial_corpus_scores(graded):
     assert "not valid notebook JSON" in why["invalid-json"] and "not a Jupyter notebook" in why["not-a-notebook"]
     # the release's stubs raise NotImplementedError: read-instructor-files found nothing to exec
     assert "NotImplementedError" in why["read-instructor-files"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(ws.db_url) as gb:  # write-gradebook ran (in an answer cell) and reached no gradebook
+        for sub in gb.find_assignment("week02").submissions:
+            assert all(g.manual_score is None for nb in sub.notebooks for g in nb.grades), sub.student.id
 
 
 @pytest.mark.grading

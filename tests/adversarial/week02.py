@@ -143,10 +143,13 @@ def build(solution: dict, release: dict) -> dict[str, tuple[bytes, float, str]]:
     _append(nb, "week02-softmax-xent-code", """
 import glob, json, os
 _found = []
-for pattern in ['/work/**/source_notebooks/**/*.ipynb', '../../../source_notebooks/**/*.ipynb', '/**/gradebook.db',
-                '/root/**/*.ipynb', '../../*/week02/*.ipynb', '/tmp/**/*.ipynb']:
+# where instructor files live outside a sandbox (no recursive glob over /: that is slow, and the point is
+# that these paths are invisible, not that the search runs out of time)
+for pattern in ['/work/*/source_notebooks/*/*.ipynb', '/work/*/release/*/*.ipynb', '../../../source_notebooks/*/*.ipynb',
+                '../../*/week02/*.ipynb', '/root/*/source_notebooks/*/*.ipynb', '/tmp/*/*/course/source_notebooks/*/*.ipynb',
+                '/tmp/*/*/*/course/source_notebooks/*/*.ipynb', '/tmp/*/*.ipynb', '/home/*/*.ipynb']:
     try:
-        _found += glob.glob(pattern, recursive=True)
+        _found += glob.glob(pattern)
     except OSError:
         pass
 for _p in _found:
@@ -166,16 +169,18 @@ for _p in ['/work/main/autograder/gradebook.db', '../../../autograder/gradebook.
     out["read-instructor-files"] = (nb, 0.0, "looks for solutions, the gradebook, other students' files")
 
     nb = R()
-    nb["cells"].insert(2, _code("""
+    # in an answer cell, so that it runs (a cell no graded cell needs is never executed)
+    _append(nb, "week02-softmax-xent-code", """
 import sqlite3, glob
-for _db in glob.glob('/**/gradebook.db', recursive=True) + ['../../../autograder/gradebook.db']:
+for _db in (glob.glob('/work/*/autograder/gradebook.db') + glob.glob('/tmp/*/*/course/autograder/gradebook.db')
+            + glob.glob('/tmp/*/*/*/course/autograder/gradebook.db') + ['../../../autograder/gradebook.db']):
     try:
         _con = sqlite3.connect(_db)
         _con.execute("UPDATE grade SET manual_score = 100")
         _con.commit()
     except Exception:
         pass
-"""))
+""")
     out["write-gradebook"] = (nb, 0.0, "writes manual_score into the gradebook")
 
     nb = R()
