@@ -250,9 +250,9 @@ def plot_returns(curves: Mapping[str, Sequence[float]], window: int = 20, xlabel
     ``xs`` optionally gives each series its own x values (e.g. environment steps); ``target``
     draws the return at which the task counts as solved.
     """
-    import matplotlib.pyplot as plt
+    from .plots import _fig_ax
 
-    fig, ax = (plt.subplots(figsize=(6.4, 3.6)) if ax is None else (ax.figure, ax))
+    fig, ax = _fig_ax(ax, (6.4, 3.6))
     for k, (name, ys) in enumerate(curves.items()):
         ys = np.asarray(ys, dtype=float)
         x = np.asarray(xs[name]) if xs and name in xs else np.arange(1, len(ys) + 1)
