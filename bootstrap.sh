@@ -6,7 +6,8 @@
 #   bash bootstrap.sh setup   # only install
 #
 # Installs (idempotent, a few seconds when already done):
-#   - Debian's dataset-fashion-mnist (real Fashion-MNIST, offline) where apt-get is available;
+#   - Debian's dataset-fashion-mnist (real Fashion-MNIST, offline), bubblewrap (the grading sandbox),
+#     postgresql and chromium (grading at scale: gradebook server, report check) where apt-get is available;
 #   - uv, then a virtual environment .venv from the lock file requirements.lock, with bytecode
 #     compiled (TensorFlow imports 3x faster), and this repository installed editable (`dls`).
 set -euo pipefail
@@ -54,6 +55,18 @@ fi
 if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   log "apt-get install bubblewrap (the sandbox of dls grade)"
   apt_install bubblewrap || echo "warning: could not install bubblewrap: dls grade needs it (see /tmp/dls-apt.log)" >&2
+fi
+
+# dls grade at scale: a PostgreSQL server for gradebooks (the tests start a throwaway one on loopback)
+# and Chromium, in which the tests render `dls report`'s HTML page headless.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+if [ -z "$(pg_bin)" ] && command -v apt-get >/dev/null 2>&1; then
+  log "apt-get install postgresql (gradebooks on a PostgreSQL server)"
+  apt_install postgresql || echo "warning: could not install postgresql (see /tmp/dls-apt.log)" >&2
+fi
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  log "apt-get install chromium (headless check of dls report's page)"
+  apt_install chromium || echo "warning: could not install chromium (see /tmp/dls-apt.log)" >&2
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -3,7 +3,9 @@
     dls build [ASSIGNMENT ...]       student releases with nbgrader generate_assignment
     dls check [ASSIGNMENT ...]       execute source notebooks with papermill (FAST), time table
     dls autograde ASSIGNMENT         nbgrader autograde of submitted/ + score table
-    dls grade ASSIGNMENT             sandboxed, parallel, resumable grading of submitted/ (trusted scoring)
+    dls grade ASSIGNMENT             sandboxed, parallel, resumable grading of submitted/ (trusted scoring);
+                                     --scheduler tcp://HOST:PORT fans out to a Dask cluster
+    dls report ASSIGNMENT            self-contained HTML report of the graded batch
     dls demo                         the whole pipeline on bundled sample submissions
 
 Every command exits 0 on success, 1 when something it ran failed, 2 on bad input.
@@ -124,13 +126,18 @@ def cmd_grade(course: Course, args) -> int:
     if not course.submitted.is_dir():
         raise PipelineError(f"no submissions folder {course.submitted}")
     pipeline.ensure_assignment(course, name, log=_log)
-    with _Step(f"dls grade {name} ({args.workers} worker(s), sandbox {'on' if limits.sandbox else 'OFF'})"):
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.workers} local worker(s)"
+    with _Step(f"dls grade {name} ({where}, sandbox {'on' if limits.sandbox else 'OFF'}, "
+               f"gradebook {grade.safe_url(course.db_url)})"):
         try:
             graded, skipped = grade.grade_assignment(course, name, args.student or None, workers=args.workers,
                                                      limits=limits, force=args.force, log=_log,
-                                                     progress=not args.no_progress)
+                                                     progress=not args.no_progress, scheduler=args.scheduler)
         except ValueError as exc:
             raise PipelineError(str(exc)) from None
+        except grade.GradebookError as exc:
+            print(f"dls: error: {exc}", file=sys.stderr)
+            return 1
     students = sorted(set(graded) | set(skipped))
     table = pipeline.read_scores(course, name, students)
     _log("\n" + table.render())
@@ -145,6 +152,21 @@ def cmd_grade(course: Course, args) -> int:
     _log(f"results: {grade.results_dir(course, name)}/<student>.json; feedback: nbgrader generate_feedback {name}")
     expected = set(args.student or []) or {p.name for p in course.submitted.iterdir() if (p / name).is_dir()}
     return 0 if expected <= set(students) else 1
+
+
+def cmd_report(course: Course, args) -> int:
+    from . import grade, report
+
+    [name] = course.resolve([args.assignment])
+    course.validate_sources(name)
+    if not any(grade.results_dir(course, name).glob("*.json")):
+        raise PipelineError(f"no dls grade results for {name} in {grade.results_dir(course, name)}: "
+                            f"run `dls grade {name}` first")
+    path, s = report.write(course, name, args.output)
+    _log(f"{name}: {s['n']} submission(s), mean {s['mean']:.1f} / {s['max']:g}, {len(s['flagged'])} flagged, "
+         f"median {s['seconds_median']:.1f} s per submission")
+    _log(f"report: {path}")
+    return 0
 
 
 DEMO_STUDENTS = {"solution": "sample-solution", "untouched": "sample-untouched", "mistakes": "sample-partly-wrong"}
@@ -185,6 +207,8 @@ def cmd_demo(course: Course, args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dls", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", help="course root (default: found from the current directory)")
+    p.add_argument("--db", metavar="URL", help="gradebook as any SQLAlchemy URL, e.g. postgresql://user@host/course "
+                   "(default: $DLS_GRADEBOOK_URL, else the SQLite file autograder/gradebook.db)")
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="generate student releases with nbgrader")
     b.add_argument("assignments", nargs="*")
@@ -212,15 +236,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--processes", type=int, default=64, help="processes in the student's tree (64)")
     g.add_argument("--output", default="1M", help="stdout + stderr bytes (1M)")
     g.add_argument("--disk", default="256M", help="size of the sandbox's writable home and /tmp (256M)")
+    g.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="grade on a Dask distributed cluster (each worker sandboxes locally) instead of the local pool")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded")
     g.add_argument("--no-sandbox", action="store_true", help="development only: no isolation")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r = sub.add_parser("report", help="self-contained HTML report of a dls grade batch")
+    r.add_argument("assignment")
+    r.add_argument("-o", "--output", type=Path, help="where to write the page (default .dls/reports/ASSIGNMENT.html)")
     d = sub.add_parser("demo", help="build releases, grade sample submissions, feedback, score table")
     d.add_argument("assignments", nargs="*")
     return p
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, "grade": cmd_grade, "demo": cmd_demo}
+COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, "grade": cmd_grade,
+            "report": cmd_report, "demo": cmd_demo}
 
 
 def main(argv=None) -> int:
@@ -229,10 +259,22 @@ def main(argv=None) -> int:
         course = Course(Path(args.root)) if args.root else Course(pipeline.find_root())
         if args.root and not (course.root / "nbgrader_config.py").exists():
             raise PipelineError(f"{course.root} is not a course root (no nbgrader_config.py)")
+        if args.db:
+            course.gradebook_url = pipeline.check_db_url(args.db)
+            os.environ["DLS_GRADEBOOK_URL"] = course.gradebook_url  # nbgrader's own commands read it too
         return COMMANDS[args.command](course, args)
     except PipelineError as exc:
         print(f"dls: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # the gradebook server is down or refuses us: say so, no traceback
+        if not type(exc).__module__.startswith(("sqlalchemy", "psycopg")):
+            raise
+        from .grade import safe_url
+
+        why = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        print(f"dls: error: cannot use the gradebook {safe_url(course.db_url)}: {why[0] if why else exc}",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("dls: interrupted", file=sys.stderr)
         return 130

@@ -34,8 +34,11 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import socket
 import symtable
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
@@ -455,6 +458,13 @@ class Remote:
             states = plaindata.loads(reply["rngs"])
         except (plaindata.CodecError, KeyError, TypeError) as exc:
             raise StudentError(f"{self._name}(...) returned something that is not plain data: {exc}") from None
+        if reply.get("mutated"):  # the student's function changed its arguments in place: so do we
+            try:
+                new_args, new_kwargs = (plaindata.loads(b) for b in reply["mutated"])
+            except (plaindata.CodecError, TypeError, ValueError) as exc:
+                raise StudentError(f"{self._name}(...) sent back arguments that are not plain data: {exc}") from None
+            _write_back(args, new_args)
+            _write_back(kwargs, new_kwargs)
         if isinstance(states, list) and len(states) == len(rngs):
             for gen, state in zip(rngs, states):  # the student's function consumed the generator
                 try:
@@ -465,6 +475,41 @@ class Remote:
 
     def __repr__(self):
         return f"<student function {self._name}>"
+
+
+def _write_back(orig, new) -> None:
+    """Copy in-place changes the sandbox made to call arguments into the trusted originals: arrays
+    (same shape), lists and dicts (recursively). Immutable values and generators are left alone."""
+    import numpy as np
+
+    if isinstance(orig, np.ndarray) and isinstance(new, np.ndarray):
+        if orig.shape == new.shape and orig.flags.writeable:
+            try:
+                np.copyto(orig, new, casting="unsafe")
+            except (TypeError, ValueError):
+                pass
+    elif type(orig) is list and type(new) is list:
+        if len(orig) == len(new):
+            for i, (a, b) in enumerate(zip(orig, new)):
+                if isinstance(a, (np.ndarray, list, dict)) and type(a) is type(b):
+                    _write_back(a, b)
+                elif not isinstance(a, np.random.Generator):
+                    orig[i] = b
+        else:
+            orig[:] = new
+    elif type(orig) is dict and type(new) is dict:
+        for k in list(orig):
+            if k not in new:
+                del orig[k]
+        for k, b in new.items():
+            a = orig.get(k)
+            if isinstance(a, (np.ndarray, list, dict)) and type(a) is type(b):
+                _write_back(a, b)
+            elif not isinstance(a, np.random.Generator):
+                orig[k] = b
+    elif type(orig) is tuple and type(new) is tuple and len(orig) == len(new):
+        for a, b in zip(orig, new):
+            _write_back(a, b)
 
 
 def _rngs_in(obj, out=None):
@@ -629,15 +674,16 @@ def _student_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
 
 
 def grade_one(submission: str | Path, reference: dict, limits: Limits | dict | None = None,
-              student: str | None = None) -> dict:
+              student: str | None = None, sub_hash: str | None = None) -> dict:
     """Grade one submission folder (``<student>/<assignment>/``): a plain-data result, never raises."""
     t0 = time.monotonic()
     limits = Limits(**limits) if isinstance(limits, dict) else (limits or Limits())
     folder = Path(submission)
     student = student or folder.parent.name
     result = {"version": RESULTS_VERSION, "student": student, "assignment": reference["assignment"],
-              "reference_hash": reference["hash"], "submission_hash": submission_hash(folder),
-              "notes": [], "notebooks": {}, "sandbox": {}, "limits": asdict(limits)}
+              "reference_hash": reference["hash"], "submission_hash": sub_hash or submission_hash(folder),
+              "notes": [], "notebooks": {}, "sandbox": {}, "limits": asdict(limits),
+              "worker": f"{socket.gethostname()}:{os.getpid()}"}
     deadline = time.monotonic() + limits.timeout
     files, fnotes = _student_files(folder)
     result["notes"] += fnotes
@@ -734,10 +780,137 @@ def _work(folder: str, reference: dict, limits: dict, student: str) -> dict:
     return grade_one(folder, reference, limits, student)
 
 
-def record(course, result: dict) -> None:
-    """Write one result into nbgrader's gradebook (upsert) and autograded/; then the result JSON
-    (atomically): the JSON is the commit marker a re-run trusts."""
-    from nbgrader.api import Gradebook
+def code_hash() -> str:
+    """What a worker must run to grade like the client: this grader and the sandbox's probe."""
+    h = hashlib.sha256()
+    for path in (Path(__file__).parent / "grade.py", Path(__file__).parent / "probe.py",
+                 Path(__file__).parent / "plaindata.py", Path(__file__).parent / "sandbox.py"):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def payload(folder: Path) -> dict:
+    """One submission as plain data (its top-level files' bytes), so that any machine can grade it:
+    the unit of work ``grade_payload`` takes, for a distributed engine without a shared filesystem."""
+    files, notes = _student_files(folder)
+    return {"files": {name: p.read_bytes() for name, p in files.items()}, "hash": submission_hash(folder),
+            "notes": notes}
+
+
+def grade_payload(data: dict, reference: dict, limits: dict, student: str, code: str | None = None) -> dict:
+    """``grade_one`` on a submission shipped as :func:`payload` (runs on a Dask worker)."""
+    if code is not None and code != code_hash():
+        raise RuntimeError(f"this worker ({socket.gethostname()}) runs a different version of autograder/ "
+                           "than the machine that sent the work: install the same course version on every worker")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    scratch = Path(tempfile.mkdtemp(prefix="dls-grade-"))
+    try:
+        folder = scratch / student / reference["assignment"]
+        folder.mkdir(parents=True)
+        for name, blob in data["files"].items():
+            if "/" in name or name.startswith("."):
+                continue
+            (folder / name).write_bytes(blob)
+        result = grade_one(folder, reference, limits, student, sub_hash=data["hash"])
+        result["notes"] = list(data.get("notes", [])) + result["notes"]
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class GradebookError(RuntimeError):
+    """The gradebook cannot be written (server down, connection dropped, locked for too long)."""
+
+
+def safe_url(url: str) -> str:
+    """A gradebook URL fit for a log line (password hidden)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return url.split("@")[-1]
+
+
+class GradebookWriter:
+    """nbgrader's gradebook, opened once per batch, written one submission per transaction.
+
+    Safe with concurrent writers (several ``dls grade`` runs, one SQLite file or one PostgreSQL
+    database): a write that loses a race (two runs creating the same student or submission: a unique
+    constraint; SQLite's "database is locked"; a PostgreSQL serialization failure) is rolled back and
+    retried, and ``update_or_create`` makes every write an upsert, so a grade is never lost or
+    duplicated. A dropped connection is retried on a fresh one; when the gradebook stays unreachable,
+    :class:`GradebookError` says so and nothing half-written remains (one transaction per submission).
+    """
+
+    def __init__(self, url: str, attempts: int = 8):
+        self.url, self.attempts, self.gb = url, attempts, None
+
+    def _open(self):
+        from nbgrader.api import Gradebook
+
+        if self.gb is None:
+            self.gb = Gradebook(self.url)
+        return self.gb
+
+    def _reset(self):
+        if self.gb is not None:
+            try:
+                self.gb.db.rollback()
+            except Exception:  # noqa: BLE001
+                pass
+            try:
+                self.gb.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self.gb = None
+
+    def write(self, result: dict, timestamp=None) -> None:
+        import random
+
+        from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+        student, assignment = result["student"], result["assignment"]
+        last = None
+        for attempt in range(self.attempts):
+            try:
+                gb = self._open()
+                gb.update_or_create_student(student)
+                gb.update_or_create_submission(assignment, student,
+                                               **({"timestamp": timestamp} if timestamp else {}))
+                for nb_name, nb in result["notebooks"].items():
+                    for gid, cell in nb["cells"].items():
+                        grade = gb.find_grade(gid, nb_name, assignment, student)
+                        grade.auto_score = float(cell["score"])
+                gb.db.commit()
+                return
+            except (IntegrityError, OperationalError, DBAPIError) as exc:
+                last = exc
+                self._reset()
+                time.sleep(min(2.0, 0.05 * 2 ** attempt) * (0.5 + random.random()))
+            except Exception as exc:  # nbgrader raises its own errors for a stale session  # noqa: BLE001
+                if "sqlalchemy" not in type(exc).__module__ and "psycopg" not in type(exc).__module__ \
+                        and "nbgrader" not in type(exc).__module__:
+                    raise
+                last = exc
+                self._reset()
+        msg = str(getattr(last, "orig", None) or last).strip().splitlines()
+        raise GradebookError(f"the gradebook {safe_url(self.url)} could not be written "
+                             f"({type(last).__name__}: {msg[0] if msg else ''})")
+
+    def close(self):
+        if self.gb is not None:
+            try:
+                self.gb.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.gb = None
+
+
+def record(course, result: dict, writer: GradebookWriter | None = None) -> None:
+    """Write one result into nbgrader's gradebook (upsert, one transaction) and autograded/; then the
+    result JSON (atomically): the JSON is the commit marker a re-run trusts. Appends one line to
+    ``record.log`` in the results folder (who was recorded, when, by which worker)."""
     from nbgrader.utils import parse_utc
 
     student, assignment = result["student"], result["assignment"]
@@ -749,14 +922,13 @@ def record(course, result: dict) -> None:
             timestamp = parse_utc(ts.read_text().strip())
         except Exception:  # noqa: BLE001
             timestamp = None
-    with Gradebook(course.db_url) as gb:
-        gb.update_or_create_student(student)
-        gb.update_or_create_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
-        for nb_name, nb in result["notebooks"].items():
-            for gid, cell in nb["cells"].items():
-                grade = gb.find_grade(gid, nb_name, assignment, student)
-                grade.auto_score = float(cell["score"])
-        gb.db.commit()
+    own = writer is None
+    writer = writer or GradebookWriter(course.db_url)
+    try:
+        writer.write(result, timestamp)
+    finally:
+        if own:
+            writer.close()
     out = course.root / "autograded" / student / assignment
     out.mkdir(parents=True, exist_ok=True)
     for nb_name, nb in result["notebooks"].items():
@@ -770,6 +942,10 @@ def record(course, result: dict) -> None:
     folder = results_dir(course, assignment)
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_write(folder / f"{student}.json", json.dumps(slim, indent=1))
+    line = json.dumps({"student": student, "time": time.time(), "worker": result.get("worker"),
+                       "score": result.get("score"), "seconds": result.get("seconds")})
+    with open(folder / "record.log", "a") as fh:  # one short O_APPEND write: atomic between writers
+        fh.write(line + "\n")
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -797,10 +973,17 @@ def load_result(course, assignment: str, student: str) -> dict | None:
 
 
 def grade_assignment(course, assignment: str, students: list[str] | None = None, workers: int = 1,
-                     limits: Limits | None = None, force: bool = False, log=print, progress: bool = True
-                     ) -> tuple[list[str], list[str]]:
+                     limits: Limits | None = None, force: bool = False, log=print, progress: bool = True,
+                     scheduler: str | None = None) -> tuple[list[str], list[str]]:
     """Grade every submission of ``assignment`` under submitted/ (or ``students``) that is not already
-    graded; returns (students graded now, students skipped as already graded)."""
+    graded; returns (students graded now, students skipped as already graded).
+
+    ``scheduler``: the address of a Dask distributed scheduler (``tcp://host:8786``): each submission is
+    shipped to a worker as plain data (:func:`payload`) and graded there in the worker's own sandbox;
+    without it, a local pool of ``workers`` processes grades them. Either way this process alone writes
+    the gradebook, as each result arrives. Raises :class:`GradebookError` when the gradebook becomes
+    unreachable: what was recorded stays recorded, and a re-run grades only the rest.
+    """
     limits = limits or Limits()
     reference = build_reference(course, assignment)
     root = course.submitted
@@ -818,15 +1001,47 @@ def grade_assignment(course, assignment: str, students: list[str] | None = None,
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc=f"dls grade {assignment}", unit="submission", file=sys.stderr)
-    graded = []
+    graded: list[str] = []
     pending = list(todo)
+    writer = GradebookWriter(course.db_url)
+
+    def recorded(student: str, result: dict) -> None:
+        try:
+            record(course, result, writer)
+        except GradebookError as exc:
+            raise GradebookError(f"{exc}. {len(graded)} submission(s) were recorded in this run and stay "
+                                 f"recorded; {len(pending)} were not. When the gradebook is back, run the same "
+                                 f"`dls grade {assignment}` again: it grades only what is missing.") from None
+        pending.remove(student)
+        graded.append(student)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"{student} {result['score']:g}/{result['max_score']:g}")
+
+    try:
+        if scheduler:
+            _grade_on_dask(scheduler, course, assignment, pending, reference, limits, log, recorded)
+        else:
+            _grade_locally(course, assignment, pending, reference, limits, workers, log, recorded)
+    finally:
+        writer.close()
+        if bar is not None:
+            bar.close()
+    for student in pending:
+        log(f"  NOT GRADED {student}: the grading worker kept failing")
+    return graded, skipped
+
+
+def _grade_locally(course, assignment, pending, reference, limits, workers, log, recorded) -> None:
+    import multiprocessing
+
+    root = course.submitted
     attempts = 0
     while pending and attempts < 3:
         attempts += 1
-        import multiprocessing
-
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_worker_init) as pool:
+        pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_worker_init)
+        try:
             futures = {pool.submit(_work, str(root / s / assignment), reference, limits.as_dict(), s): s
                        for s in pending}
             for fut in as_completed(futures):
@@ -836,14 +1051,53 @@ def grade_assignment(course, assignment: str, students: list[str] | None = None,
                 except Exception as exc:  # noqa: BLE001 - a dead worker: retried with a fresh pool
                     log(f"  worker failed on {student}: {type(exc).__name__}: {exc}")
                     continue
-                record(course, result)
-                pending.remove(student)
-                graded.append(student)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix_str(f"{student} {result['score']:g}/{result['max_score']:g}")
-    if bar is not None:
-        bar.close()
-    for student in pending:
-        log(f"  NOT GRADED {student}: the grading worker kept failing")
-    return graded, skipped
+                recorded(student, result)
+        except GradebookError:  # stop now: running submissions are abandoned (their sandboxes die with them)
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _grade_on_dask(address, course, assignment, pending, reference, limits, log, recorded) -> None:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ValueError("--scheduler needs the `distributed` package (pip install distributed)") from None
+    try:
+        client = Client(address, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        n = len(client.scheduler_info().get("workers", {}))
+        log(f"  Dask scheduler {address}: {n} worker(s)")
+        if n == 0:
+            log("  waiting for a worker to join ...")
+            client.wait_for_workers(1, timeout=600)
+        ref = client.scatter(reference, broadcast=True, hash=False)
+        code, lim = code_hash(), limits.as_dict()
+        futures = {}
+        for s in list(pending):
+            data = payload(course.submitted / s / assignment)
+            # a unique key per run: a re-run never picks up a stale result; a worker that dies mid-task has
+            # the task moved to another worker by the scheduler (up to distributed.scheduler.allowed-failures)
+            fut = client.submit(grade_payload, data, ref, lim, s, code, pure=False,
+                                key=f"dls-grade-{assignment}-{s}-{os.getpid()}-{time.time_ns()}")
+            futures[fut] = s
+        for fut in dask_completed(futures):
+            student = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - KilledWorker (it crashed every worker it ran on), ...
+                log(f"  worker failed on {student}: {type(exc).__name__}: {exc}")
+                continue
+            try:
+                recorded(student, result)
+            except GradebookError:
+                for f in futures:
+                    f.cancel()
+                raise
+    finally:
+        client.close()

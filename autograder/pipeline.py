@@ -114,14 +114,30 @@ class Course:
         return out
 
 
-def workspace(course: Course, dest: Path, assignments: list[str]) -> Course:
+def check_db_url(url: str) -> str:
+    """A gradebook URL SQLAlchemy can use (any backend whose driver is installed), else PipelineError."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise PipelineError(f"not a usable gradebook URL: {url!r} ({exc}); examples: "
+                            "sqlite:////abs/path/gradebook.db, postgresql://user@host:5432/course") from None
+    except ImportError as exc:
+        raise PipelineError(f"the database driver for {url.split(':')[0]} is not installed ({exc})") from None
+    return url
+
+
+def workspace(course: Course, dest: Path, assignments: list[str], db_url: str | None = None) -> Course:
     """A fresh course directory at ``dest`` with the course's nbgrader config and the given
-    assignments' source notebooks, and its own empty gradebook (demo, tests)."""
+    assignments' source notebooks, and its own empty gradebook (demo, tests): an SQLite file in it,
+    or ``db_url`` (an empty database on a server)."""
     dest = Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
     (dest / "autograder").mkdir(parents=True)
-    url = f"sqlite:///{dest.resolve() / 'autograder' / 'gradebook.db'}"
+    url = db_url or f"sqlite:///{dest.resolve() / 'autograder' / 'gradebook.db'}"
     config = (course.root / "nbgrader_config.py").read_text()
     config += f"\n# scratch course directory: its own gradebook, never $DLS_GRADEBOOK_URL\nc.CourseDirectory.db_url = {url!r}\n"
     (dest / "nbgrader_config.py").write_text(config)

@@ -6,7 +6,8 @@ expected values or solutions) and only ever sends plain data (``plaindata``: JSO
 
 Requests (one at a time, from the trusted grader on fd $DLS_REQ_FD; replies on $DLS_RESP_FD):
     {"op": "run", "code": str}                       execute one cell (IPython syntax)
-    {"op": "call", "name": str, "args": [...], "kwargs": {...}}
+    {"op": "call", "name": str, "args": [...], "kwargs": {...}}   (reply: value, and the arguments
+                                                  again when the call changed them in place)
     {"op": "get", "name": str}
     {"op": "preload", "modules": [str, ...]}     import installed libraries before any student code
                                                   runs (so a slow TensorFlow import under load is
@@ -97,6 +98,13 @@ def main():
                     payload = plaindata.dumps(value, _hook)
                     states = [g.bit_generator.state for g in rngs]
                     reply = {"ok": True, "value": payload, "rngs": plaindata.dumps(states)}
+                    if op == "call":  # arguments changed in place (an optimiser updating params): sent back
+                        try:
+                            after = plaindata.dumps(args), plaindata.dumps(kwargs)
+                        except Exception:  # noqa: BLE001 - not plain data any more: nothing to send back
+                            after = request["args"], request["kwargs"]
+                        if after != (request["args"], request["kwargs"]):
+                            reply["mutated"] = after
                 except BaseException as exc:  # noqa: BLE001 - the student's exception is the answer
                     reply = {"ok": False, "error": _error(exc)}
         plaindata.send(RESP, plaindata.dumps(reply))

@@ -214,3 +214,44 @@ def test_sigkill_midway_then_resume(graded, tmp_path):
             assert sub.score == expected[case], (sub.student.id, sub.score)
     for prefix, case in cases.items():
         assert grade.load_result(ws, "week02", f"{prefix}-{case}")["score"] == expected[case]
+
+
+def test_in_place_changes_to_arguments_come_back(tmp_path):
+    """A student function that updates its arguments in place (an optimiser step on a params dict) has
+    the same effect on the grader's objects as it would in one kernel; a function that only reads them
+    leaves them alone."""
+    import time
+
+    if sandbox.available():
+        pytest.skip(f"sandbox unavailable: {sandbox.available()}")
+    cells = [("cell 1", "import numpy as np\n"
+                        "def step(params, grads, lr=0.1):\n"
+                        "    for k in params:\n"
+                        "        params[k] -= lr * grads[k]\n"
+                        "    params['t'] = params.get('t', 0) + 1\n"
+                        "def scale(xs):\n"
+                        "    xs[0] *= 2\n"
+                        "    xs.append(3.0)\n"
+                        "def norm(a):\n"
+                        "    return float(np.linalg.norm(a))\n", False)]
+    session = grade.Session({}, cells, sandbox.Limits(), time.monotonic() + 120)
+    try:
+        clock = lambda: 60.0  # noqa: E731
+        params = {"W": np.ones((2, 2)), "b": np.zeros(2)}
+        grads = {"W": np.full((2, 2), 10.0), "b": np.ones(2)}
+        w_before = params["W"]
+        assert grade.Remote(session, "step", clock)(params, grads) is None
+        assert params["W"] is w_before  # the same array object, changed in place
+        np.testing.assert_allclose(params["W"], 0.0)
+        np.testing.assert_allclose(params["b"], -0.1)
+        assert params["t"] == 1
+        np.testing.assert_allclose(grads["W"], 10.0)  # only read: unchanged
+        xs = [np.ones(2), 1.0]
+        grade.Remote(session, "scale", clock)(xs)
+        np.testing.assert_allclose(xs[0], 2.0)
+        assert xs[1:] == [1.0, 3.0]
+        a = np.arange(3.0)
+        assert grade.Remote(session, "norm", clock)(a) == pytest.approx(np.sqrt(5.0))
+        np.testing.assert_array_equal(a, np.arange(3.0))
+    finally:
+        session.close()
