@@ -82,6 +82,9 @@ export PATH="$PWD/.venv/bin:$PATH"   # nbgrader shells out to alembic and jupyte
 case "$job" in
   setup) echo "ready: source .venv/bin/activate" ;;
   demo)  log "dls demo"; exec dls demo "$@" ;;
-  test)  log "pytest"; exec python -m pytest -n "${DLS_TEST_WORKERS:-2}" --dist loadgroup "$@" ;;
+  test)  log "pytest"
+         # where the setup can install PostgreSQL and Chromium (apt), their tests must run, not skip
+         if [ -z "${DLS_REQUIRE_SERVICES:-}" ] && command -v apt-get >/dev/null 2>&1; then export DLS_REQUIRE_SERVICES=1; fi
+         exec python -m pytest -n "${DLS_TEST_WORKERS:-2}" --dist loadgroup "$@" ;;
   *) echo "usage: bash bootstrap.sh [demo|test|setup] [args...]" >&2; exit 2 ;;
 esac

@@ -255,6 +255,17 @@ COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    saved = os.environ.get("DLS_GRADEBOOK_URL")
+    try:
+        return _run(args)
+    finally:  # --db applies to this command only (main() is also called in-process, by tests)
+        if saved is None:
+            os.environ.pop("DLS_GRADEBOOK_URL", None)
+        else:
+            os.environ["DLS_GRADEBOOK_URL"] = saved
+
+
+def _run(args) -> int:
     try:
         course = Course(Path(args.root)) if args.root else Course(pipeline.find_root())
         if args.root and not (course.root / "nbgrader_config.py").exists():

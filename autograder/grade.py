@@ -320,9 +320,9 @@ def plan(cells: list, nbref: dict) -> tuple[list[tuple[str, str]], list[str]]:
             continue
         if gid in sol_ids:
             seen_sol[gid] = seen_sol.get(gid, 0) + 1
-            if ctype != "code":
-                notes.append(f"solution cell {gid} was turned into a {ctype} cell: its code is not run")
-                continue
+            if ctype != "code":  # an accidental "m" in Jupyter: restored, as nbgrader's autograde does
+                notes.append(f"solution cell {gid} was turned into a {ctype} cell: run as code again")
+                ctype = "code"
         if ctype != "code" or not src.strip():
             continue
         d, u, o = names(src)
@@ -738,7 +738,7 @@ def _autograded(nbref: dict, cells: list, scores: dict, notes: list[str]) -> str
     answers = {}
     for cell in cells:
         gid = _nbgrader_meta(cell).get("grade_id")
-        if gid in nbref["solution_ids"] and gid not in answers and cell.get("cell_type") == "code":
+        if gid in nbref["solution_ids"] and gid not in answers:
             answers[gid] = _source(cell)[:200_000]
     for cell in nb.cells:
         gid = _nbgrader_meta(cell).get("grade_id")

@@ -119,14 +119,20 @@ def export_saved_model(model, path: str | os.PathLike) -> Path:
     return path
 
 
-def tflite_convert(model, mode: str = "float32", representative=None, num_calibration: int = 200) -> bytes:
+def tflite_convert(model, mode: str = "float32", representative=None, num_calibration: int = 200,
+                   per_channel: bool = True) -> bytes:
     """Convert a Keras 3 model, a ``tf_keras`` model or a SavedModel folder to a TFLite flatbuffer.
 
     mode: ``float32`` (no optimization), ``dynamic`` (dynamic-range: int8 weights, float
     activations), ``float16`` (float16 weights), ``int8`` (full integer: int8 weights *and*
     activations, int8 input and output; needs ``representative``, an array of typical inputs used
     to calibrate the activation ranges). A quantization-aware-trained model converted with
-    ``dynamic`` becomes an int8 model with float input and output (its ranges were learned)."""
+    ``dynamic`` becomes an int8 model with float input and output (its ranges were learned).
+
+    ``per_channel=False`` (int8 only): one scale per Dense weight matrix instead of one per output
+    unit. Each per-channel unit also stores a float scale, an int64 zero point and an int32 bias with
+    its own scale and zero point (~24 bytes), which caps an MLP on 784 inputs at ~3.88x smaller than
+    float; per-tensor Dense weights reach ~3.97x at the price of a coarser grid for every unit."""
     import tensorflow as tf
 
     if mode not in TFLITE_MODES:
@@ -155,6 +161,8 @@ def tflite_convert(model, mode: str = "float32", representative=None, num_calibr
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             conv.inference_input_type = tf.int8
             conv.inference_output_type = tf.int8
+            if not per_channel:  # the converter's (experimental) switch for Dense / FullyConnected layers
+                conv._experimental_disable_per_channel_quantization_for_dense_layers = True
         import warnings
 
         with warnings.catch_warnings():

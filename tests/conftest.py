@@ -103,3 +103,30 @@ def pytest_sessionstart(session):
         REPORTS.mkdir(parents=True, exist_ok=True)
         for p in REPORTS.iterdir():
             p.unlink()
+
+
+# -- servers for the grading-at-scale tests (tests/test_scale.py, tests/test_grade.py) -------------
+# `bash bootstrap.sh test` installs PostgreSQL and Chromium and sets DLS_REQUIRE_SERVICES=1: in CI a
+# missing server fails the test instead of skipping it.
+REQUIRE_SERVICES = os.environ.get("DLS_REQUIRE_SERVICES") == "1"
+
+
+def need(what: str, missing: str | None) -> None:
+    """Skip (or, under DLS_REQUIRE_SERVICES=1, fail) when ``missing`` says why ``what`` cannot run."""
+    if missing:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{what} is required here (DLS_REQUIRE_SERVICES=1) but {missing}")
+        pytest.skip(f"{what}: {missing}")
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A real PostgreSQL server of this test session, on loopback (autograder.services.Postgres)."""
+    from autograder import services
+
+    try:
+        server = services.Postgres()
+    except services.ServiceError as exc:
+        need("PostgreSQL", str(exc))
+    with server:
+        yield server

@@ -83,21 +83,39 @@ def test_limits_parse_sizes():
 # -- the corpus, through the real CLI, in one batch ---------------------------------------------------
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request):
+    """The gradebook: the embedded SQLite file, or a database on a real PostgreSQL server. The whole
+    corpus suite runs against both and must give the same scores."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg")
+
+
+def db_args(pg, name: str) -> tuple[str | None, list[str]]:
+    """(gradebook URL, the `dls` arguments that select it) for a fresh database ``name``."""
+    if pg is None:
+        return None, []
+    url = pg.create_database(name)
+    return url, ["--db", url]
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, backend):
     if sandbox.available():
         pytest.skip(f"sandbox unavailable: {sandbox.available()}")
-    ws = pipeline.workspace(COURSE, tmp_path_factory.mktemp("grade") / "course", ["week02"])
+    url, args = db_args(backend, "corpus")
+    ws = pipeline.workspace(COURSE, tmp_path_factory.mktemp("grade") / "course", ["week02"], db_url=url)
     pipeline.generate_release(ws, "week02")
     expected = write_corpus(ws)
-    code = main(["--root", str(ws.root), "grade", "week02", *LIMIT_ARGS])
-    return ws, expected, code
+    code = main(["--root", str(ws.root), *args, "grade", "week02", *LIMIT_ARGS])
+    return ws, expected, code, args
 
 
 @pytest.mark.grading
 @pytest.mark.xdist_group("grade")
 def test_adversarial_corpus_scores(graded):
-    ws, expected, code = graded
+    ws, expected, code, _db = graded
     assert code == 0
     assert len(expected) >= 20
     table = pipeline.read_scores(ws, "week02", sorted(expected))
@@ -105,7 +123,8 @@ def test_adversarial_corpus_scores(graded):
     lines = [f"{c:<24}{expected[c]:>6g}{got[c]:>6g}" for c in sorted(expected)]
     report = ROOT / ".dls" / "reports"
     report.mkdir(parents=True, exist_ok=True)
-    (report / "adversarial-week02.md").write_text("case                    expect   got\n" + "\n".join(lines) + "\n")
+    backend = ws.db_url.split(":")[0].split("+")[0]
+    (report / f"adversarial-week02-{backend}.md").write_text("case                    expect   got\n" + "\n".join(lines) + "\n")
     assert got == expected, "\n".join(lines)
     for case in expected:  # every case has a result JSON an instructor can read
         res = grade.load_result(ws, "week02", case)
@@ -137,7 +156,7 @@ def test_adversarial_corpus_scores(graded):
 @pytest.mark.grading
 @pytest.mark.xdist_group("grade")
 def test_nothing_left_running_and_no_leaks(graded):
-    ws, _expected, _code = graded
+    ws, _expected, _code, _db = graded
     left = subprocess.run(["pgrep", "-u", str(sandbox.NOBODY)], capture_output=True, text=True).stdout.split()
     assert not left, f"processes of the sandbox user still running: {left}"
     text = (ws.root / "autograded" / "solution" / "week02" / "week02.ipynb").read_text()
@@ -148,14 +167,15 @@ def test_nothing_left_running_and_no_leaks(graded):
 @pytest.mark.grading
 @pytest.mark.xdist_group("grade")
 def test_feedback_and_resume(graded):
-    ws, expected, _code = graded
+    ws, expected, _code, db = graded
     pipeline.generate_feedback(ws, "week02")
     html = (ws.root / "feedback" / "hardcoded-visible" / "week02" / "week02.html").read_text()
     assert "a hidden test failed" in html and "default_rng(21)" not in html
     # a re-run grades nothing (same submissions, same tests); a changed submission is regraded alone
     nb = ws.submitted / "untouched" / "week02" / "week02.ipynb"
     nb.write_text(nb.read_text().replace('"cells": [', '"cells": [ ', 1))
-    out = subprocess.run([sys.executable, "-m", "autograder", "--root", str(ws.root), "grade", "week02", *LIMIT_ARGS],
+    out = subprocess.run([sys.executable, "-m", "autograder", "--root", str(ws.root), *db, "grade", "week02",
+                          *LIMIT_ARGS],
                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"{len(expected) - 1} submission(s) already graded" in out.stdout
@@ -167,7 +187,7 @@ def test_feedback_and_resume(graded):
 
 @pytest.mark.grading
 @pytest.mark.xdist_group("grade")
-def test_sigkill_midway_then_resume(graded, tmp_path):
+def test_sigkill_midway_then_resume(graded, backend, tmp_path):
     """SIGKILL the whole batch while a submission is in its sandbox; the re-run grades only the missing
     ones, the gradebook has each submission once with the right score, no sandbox process survives."""
     import shutil
@@ -176,13 +196,14 @@ def test_sigkill_midway_then_resume(graded, tmp_path):
 
     from nbgrader.api import Gradebook
 
-    src, expected, _code = graded
-    ws = pipeline.workspace(COURSE, tmp_path / "course", ["week02"])
+    src, expected, _code, _db = graded
+    url, db = db_args(backend, "sigkill")
+    ws = pipeline.workspace(COURSE, tmp_path / "course", ["week02"], db_url=url)
     pipeline.generate_release(ws, "week02")
     cases = {"a": "invalid-json", "b": "not-a-notebook", "c": "solution", "d": "untouched"}
     for prefix, case in cases.items():
         shutil.copytree(src.submitted / case / "week02", ws.submitted / f"{prefix}-{case}" / "week02")
-    cmd = [sys.executable, "-m", "autograder", "--root", str(ws.root), "grade", "week02",
+    cmd = [sys.executable, "-m", "autograder", "--root", str(ws.root), *db, "grade", "week02",
            *[a if a != "2" else "1" for a in LIMIT_ARGS]]  # one worker: a known order
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,

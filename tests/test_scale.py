@@ -26,7 +26,7 @@ import pytest
 from autograder import grade, pipeline, sandbox, services, submissions
 from autograder.cli import main
 
-from conftest import COURSE, ROOT
+from conftest import COURSE, ROOT, need
 
 pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("scale")]
 
@@ -36,20 +36,12 @@ LIMITS = ["--cell-timeout", "60", "--cell-cpu", "15", "--setup-timeout", "400", 
 # correct / wrong / blank, and adversarial cases that crash, tamper with test cells or spoof equality
 CASES = ["solution", "untouched", "wrong", "os-exit", "eq-spoof", "duplicated-test-cell", "deleted-test-cells",
          "stderr-warnings"]
-REQUIRED = os.environ.get("DLS_REQUIRE_SERVICES") == "1"
-
-
-def _need(what: str, missing: str | None):
-    if missing:
-        if REQUIRED:
-            pytest.fail(f"{what} is required here (DLS_REQUIRE_SERVICES=1) but {missing}")
-        pytest.skip(f"{what}: {missing}")
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """The batch's submissions as bytes, and the score each must get (from the corpus' expectations)."""
-    _need("the sandbox", sandbox.available())
+    need("the sandbox", sandbox.available())
     root = tmp_path_factory.mktemp("corpus")
     ws = pipeline.workspace(COURSE, root / "course", ["week02"])
     pipeline.generate_release(ws, "week02")
@@ -90,16 +82,6 @@ def _cells(ws) -> dict[str, dict[str, float]]:
 def _records(ws) -> list[dict]:
     path = grade.results_dir(ws, "week02") / "record.log"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-@pytest.fixture(scope="module")
-def pg():
-    try:
-        server = services.Postgres()
-    except services.ServiceError as exc:
-        _need("PostgreSQL", str(exc))
-    with server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +173,7 @@ def cluster():
     try:
         c = services.DaskCluster(workers=2)
     except services.ServiceError as exc:
-        _need("Dask", str(exc))
+        need("Dask", str(exc))
     with c:
         yield c
 
@@ -291,7 +273,7 @@ def test_report_renders_in_headless_chromium(local, tmp_path):
     from autograder import report
 
     browser = _chromium()
-    _need("Chromium", None if browser else "chromium is not installed (apt-get install chromium)")
+    need("Chromium", None if browser else "chromium is not installed (apt-get install chromium)")
     page = tmp_path / "week02.html"
     assert main(["--root", str(local.root), "report", "week02", "-o", str(page)]) == 0
     s = report.summarize(local, "week02")
