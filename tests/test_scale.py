@@ -259,6 +259,17 @@ def test_bad_gradebook_url_is_a_clear_error(tmp_path, capsys):
     assert "not a usable gradebook URL" in capsys.readouterr().err
 
 
+def test_unreachable_gradebook_server_is_a_clear_error(local, capsys):
+    """Nothing listens on the port: one clear line, exit 1, nothing graded or written."""
+    url = f"postgresql+psycopg2://dls@127.0.0.1:{services.free_port()}/gone"
+    before = sorted(grade.results_dir(local, "week02").glob("*.json"))
+    assert main(["--root", str(local.root), "--db", url, "grade", "week02", "--force", *LIMITS]) == 1
+    err = capsys.readouterr().err
+    assert "dls: error: cannot use the gradebook postgresql+psycopg2://dls@127.0.0.1" in err
+    assert "Traceback" not in err
+    assert sorted(grade.results_dir(local, "week02").glob("*.json")) == before
+
+
 # -- the instructor report -----------------------------------------------------------------------
 
 
