@@ -323,3 +323,13 @@ def predict_logits(model, x, batch_size: int = 1000) -> np.ndarray:
 
     outs = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(outs, axis=0)
+
+
+def predict_proba_tta(model, x, batch_size: int = 1000) -> np.ndarray:
+    """Test-time augmentation with the left-right mirror: the mean of the softmax probabilities
+    the model gives each image and its mirror image (NHWC, width is axis 2). Only sound for a model
+    trained on mirrored images too, where the mirror is just another view of the same class."""
+    x = np.asarray(x)
+    views = [predict_logits(model, v, batch_size) for v in (x, x[:, :, ::-1])]
+    probs = [np.exp(z - z.max(axis=1, keepdims=True)) for z in views]
+    return sum(p / p.sum(axis=1, keepdims=True) for p in probs) / len(probs)

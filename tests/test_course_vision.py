@@ -70,6 +70,27 @@ def test_predict_logits_chunks_like_a_direct_call():
     assert np.allclose(vision.predict_logits(model, x, batch_size=3), keras.ops.convert_to_numpy(model(x)), atol=1e-6)
 
 
+def test_predict_proba_tta_averages_the_image_and_its_mirror():
+    import keras
+
+    model = keras.Sequential([keras.Input((2, 3, 1)), keras.layers.Flatten(), keras.layers.Dense(4)])
+    x = np.random.default_rng(1).normal(size=(5, 2, 3, 1)).astype("float32")
+
+    def softmax(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    plain = softmax(vision.predict_logits(model, x))
+    mirrored = softmax(vision.predict_logits(model, x[:, :, ::-1]))
+    tta = vision.predict_proba_tta(model, x, batch_size=2)
+    assert np.allclose(tta, (plain + mirrored) / 2, atol=1e-6)
+    assert np.allclose(tta.sum(axis=1), 1.0, atol=1e-6)
+    assert not np.allclose(tta, plain, atol=1e-3)  # the mirror really is a second, different view
+    symmetric = np.concatenate([x[:, :, :1], x[:, :, 1:2], x[:, :, :1]], axis=2)  # columns 0 and 2 equal
+    assert np.allclose(vision.predict_proba_tta(model, symmetric), softmax(vision.predict_logits(model, symmetric)),
+                       atol=1e-6)
+
+
 def test_figures_draw_without_error():
     rng = np.random.default_rng(0)
     figs = [
