@@ -24,6 +24,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .nn import softmax
 from .plots import _plt
 
 # ---------------------------------------------------------------------------------------------
@@ -330,6 +331,4 @@ def predict_proba_tta(model, x, batch_size: int = 1000) -> np.ndarray:
     the model gives each image and its mirror image (NHWC, width is axis 2). Only sound for a model
     trained on mirrored images too, where the mirror is just another view of the same class."""
     x = np.asarray(x)
-    views = [predict_logits(model, v, batch_size) for v in (x, x[:, :, ::-1])]
-    probs = [np.exp(z - z.max(axis=1, keepdims=True)) for z in views]
-    return sum(p / p.sum(axis=1, keepdims=True) for p in probs) / len(probs)
+    return (softmax(predict_logits(model, x, batch_size)) + softmax(predict_logits(model, x[:, :, ::-1], batch_size))) / 2
