@@ -538,10 +538,16 @@ def latency_summary(latencies_s, wall_s: float) -> dict:
 
 
 def export_onnx(model, path: str | os.PathLike) -> Path:
-    """``model.export(path, format="onnx")`` (Keras 3 uses tf2onnx under the hood), quietly."""
+    """``model.export(path, format="onnx")`` (Keras 3 uses tf2onnx under the hood), quietly.
+
+    Keras refuses to export a model that was built but never called ("The model provided has never
+    called"), so a fresh model is first called once on zeros of its input shape."""
     import warnings
 
     path = Path(path)
+    if not getattr(model, "_called", True) and getattr(model, "inputs", None):
+        zeros = [np.zeros((1, *(d or 1 for d in t.shape[1:])), dtype=t.dtype) for t in model.inputs]
+        model(zeros if len(zeros) > 1 else zeros[0])
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.export(str(path), format="onnx", verbose=False)
