@@ -442,3 +442,29 @@ def load_sentiment(source: str = "auto", n_train: int | None = None, n_test: int
     ds = load_rotten_tomatoes(n_train=n_train, n_test=n_test, seed=seed, verbose=False)
     ds.class_names = list(IMDB_CLASSES)  # rotten = negative (0), fresh = positive (1)
     return _report(ds, verbose)
+
+
+def batches(x, y, batch_size: int = 128, shuffle: bool = True, seed: int | None = None):
+    """A ``tf.data.Dataset`` of ``(x, y)`` batches for ``model.fit``, reshuffled every epoch.
+
+    What ``model.fit(x, y, batch_size=...)`` does with NumPy arrays, minus tf.data's autotuner.
+    With TensorFlow 2.21, destroying an autotuned iterator at the end of an epoch can wait for the
+    autotuner's thread to finish its current sleep, and that sleep doubles up to about 41 s: an
+    epoch of a minute then idles ~25 s before the next one starts (measured in Week 3's ResNet,
+    the stall caught in ``RootDataset::Iterator::~Iterator`` waiting on ``Model::OptimizeLoop``).
+    The pipeline here is fixed (slice, shuffle, batch, prefetch one batch), so autotuning buys
+    nothing and is switched off.
+    """
+    import tensorflow as tf
+
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"batches: x has {len(x)} examples but y has {len(y)}")
+    if batch_size < 1:
+        raise ValueError(f"batches: batch_size must be >= 1, got {batch_size}")
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.batch(batch_size).prefetch(1).with_options(options)

@@ -128,6 +128,26 @@ def test_digits_and_mnist1d():
 
 
 # --------------------------------------------------------------------------------------- checks
+def test_batches_cover_every_example_once_per_epoch_reshuffled_without_autotune():
+    x = np.arange(50, dtype=np.float32).reshape(25, 2)
+    y = np.arange(25)
+    ds = data.batches(x, y, batch_size=8, seed=3)
+    epochs = [[(bx.numpy(), by.numpy()) for bx, by in ds] for _ in range(2)]
+    for batches in epochs:
+        assert [len(by) for _, by in batches] == [8, 8, 8, 1]  # the last batch is kept, as fit(x, y) does
+        bx, by = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+        assert sorted(by) == list(range(25))
+        np.testing.assert_array_equal(bx, x[by])  # images stay with their labels
+    assert list(np.concatenate([b[1] for b in epochs[0]])) != list(np.concatenate([b[1] for b in epochs[1]]))
+    assert ds.options().autotune.enabled is False
+    in_order = np.concatenate([by.numpy() for _, by in data.batches(x, y, batch_size=8, shuffle=False)])
+    assert list(in_order) == list(range(25))
+    with pytest.raises(ValueError, match="25 examples but y has 24"):
+        data.batches(x, y[:-1])
+    with pytest.raises(ValueError, match="batch_size"):
+        data.batches(x, y, batch_size=0)
+
+
 def test_allclose_passes_and_fails_with_a_message():
     checks.allclose(np.array([1.0, 2.0]), [1.0, 2.0])
     with pytest.raises(AssertionError, match=r"\[f\] 1 of 2 values differ"):
