@@ -449,9 +449,10 @@ def batches(x, y, batch_size: int = 128, shuffle: bool = True, seed: int | None 
 
     What ``model.fit(x, y, batch_size=...)`` does with NumPy arrays, minus tf.data's autotuner.
     With TensorFlow 2.21, destroying an autotuned iterator at the end of an epoch can wait for the
-    autotuner's thread to finish its current sleep, and that sleep doubles up to about 41 s: an
-    epoch of a minute then idles ~25 s before the next one starts (measured in Week 3's ResNet,
-    the stall caught in ``RootDataset::Iterator::~Iterator`` waiting on ``Model::OptimizeLoop``).
+    autotuner's thread to finish its current wait, which doubles from 10 ms each round (the round
+    running a minute into an epoch lasts ~41 s): a one-minute epoch then idles ~25 s before the next
+    one starts (measured in Week 3's ResNet; the stall was caught in ``RootDataset::Iterator::~Iterator``
+    waiting on ``Model::OptimizeLoop``).
     The pipeline here is fixed (slice, shuffle, batch, prefetch one batch), so autotuning buys
     nothing and is switched off.
     """
