@@ -7,6 +7,7 @@
                                      --scheduler tcp://HOST:PORT fans out to a Dask cluster
     dls report ASSIGNMENT            self-contained HTML report of the graded batch
     dls demo                         the whole pipeline on bundled sample submissions
+    dls start ASSIGNMENT             students: a copy of the release in work/ASSIGNMENT that is never overwritten
 
 Every command exits 0 on success, 1 when something it ran failed, 2 on bad input.
 """
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from . import pipeline, submissions
+from . import links, pipeline
 from .pipeline import Course, PipelineError
 
 
@@ -48,6 +48,14 @@ def cmd_build(course: Course, args) -> int:
     names = course.resolve(args.assignments)
     for name in names:
         course.validate_sources(name)  # fail on a bad notebook before nbgrader touches the gradebook
+    try:
+        where = links.repository(course.root)  # pyproject.toml [tool.dls]; None in a scratch course
+    except ValueError as exc:
+        raise PipelineError(str(exc)) from exc
+    if where is not None:
+        with _Step(f"links: Colab/Kaggle badges and install -> github.com/{where.repository}@{where.branch}"):
+            for path in links.stamp_sources(course, names, where):
+                _log(f"    {path.relative_to(course.root)}")
     for name in names:
         with _Step(f"nbgrader generate_assignment {name}"):
             for path in pipeline.generate_release(course, name):
@@ -169,44 +177,39 @@ def cmd_report(course: Course, args) -> int:
     return 0
 
 
-DEMO_STUDENTS = {"solution": "sample-solution", "untouched": "sample-untouched", "mistakes": "sample-partly-wrong"}
-
-
 def cmd_demo(course: Course, args) -> int:
+    from . import demo
+
     names = course.resolve(args.assignments)
     for name in names:
         course.validate_sources(name)
-    cmd_build(course, argparse.Namespace(assignments=names))
-    with _Step("demo course directory .dls/demo (its own SQLite gradebook)"):
-        ws = pipeline.workspace(course, course.root / ".dls" / "demo", names)
-    tables = []
-    for name in names:
-        with _Step(f"{name}: release into the demo gradebook, sample submissions"):
-            pipeline.generate_release(ws, name)
-            mistakes = submissions.load_mistakes(course.root / "tests" / "mistakes" / f"{name}.py")
-            partly = set(list(mistakes)[::2])  # every other exercise gets its planted mistake
-            made = submissions.write_samples(ws.root, name, ws.root / ".samples", course.root / "tests" / "mistakes",
-                                             only=partly)
-            for kind, student in DEMO_STUDENTS.items():
-                shutil.copytree(made[kind] / name, ws.submitted / student / name)
-        tables.append(_grade(ws, name, list(DEMO_STUDENTS.values()), fast=True))
-        with _Step(f"nbgrader generate_feedback {name}"):
-            pipeline.generate_feedback(ws, name)
+    tables, ws = demo.run(course, names, log=_log, workers=args.workers)
     _log("")
     for t in tables:
         _log(t.render() + "\n")
-    _log(f"feedback HTML: {ws.root / 'feedback'}/<student>/<assignment>/<notebook>.html")
-    for t in tables:
-        for student in t.scores:
-            for html in sorted((ws.root / "feedback" / student / t.assignment).glob("*.html")):
-                _log(f"  {html}")
+    _log(f"feedback HTML: {ws.root / 'feedback'}/<student>/<assignment>/<notebook>.html, e.g.")
+    for html in sorted((ws.root / "feedback" / demo.STUDENTS["mistakes"] / names[0]).glob("*.html")):
+        _log(f"  {html}")
     _log(f"gradebook: {ws.gradebook_path}")
     return 1 if any(t.failed for t in tables) else 0  # a sample nbgrader could not grade is a bug
+
+
+def cmd_start(course: Course, args) -> int:
+    from .start import start_assignment
+
+    started = start_assignment(course, args.assignment, args.dest)
+    for rel in started.copied:
+        _log(f"copied {rel}")
+    for rel in started.kept:
+        _log(f"kept   {rel} (already there: your version is untouched)")
+    _log(f"your {args.assignment} folder: {started.dest}  (open the notebook from there)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dls", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", help="course root (default: found from the current directory)")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error (or DLS_DEBUG=1)")
     p.add_argument("--db", metavar="URL", help="gradebook as any SQLAlchemy URL, e.g. postgresql://user@host/course "
                    "(default: $DLS_GRADEBOOK_URL, else the SQLite file autograder/gradebook.db)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -246,11 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", type=Path, help="where to write the page (default .dls/reports/ASSIGNMENT.html)")
     d = sub.add_parser("demo", help="build releases, grade sample submissions, feedback, score table")
     d.add_argument("assignments", nargs="*")
+    d.add_argument("--workers", type=int, help="assignments graded at a time (default: 2, or 1 on one core)")
+    s = sub.add_parser("start", help="students: copy release/ASSIGNMENT into work/ASSIGNMENT (never overwrites)")
+    s.add_argument("assignment")
+    s.add_argument("--dest", type=Path, help="folder to copy into (default: work/ASSIGNMENT at the course root)")
     return p
 
 
 COMMANDS = {"build": cmd_build, "check": cmd_check, "autograde": cmd_autograde, "grade": cmd_grade,
-            "report": cmd_report, "demo": cmd_demo}
+            "report": cmd_report, "demo": cmd_demo, "start": cmd_start}
 
 
 def main(argv=None) -> int:
@@ -265,7 +272,14 @@ def main(argv=None) -> int:
             os.environ["DLS_GRADEBOOK_URL"] = saved
 
 
+def _debug(args) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get("DLS_DEBUG", "") not in ("", "0")
+
+
 def _run(args) -> int:
+    """Run one command. Whatever goes wrong ends in one ``dls: error: ...`` line on stderr: exit 2
+    for bad input (PipelineError), 1 for a failure; ``--debug`` / ``DLS_DEBUG=1`` add the traceback."""
+    course = None
     try:
         course = Course(Path(args.root)) if args.root else Course(pipeline.find_root())
         if args.root and not (course.root / "nbgrader_config.py").exists():
@@ -275,20 +289,37 @@ def _run(args) -> int:
             os.environ["DLS_GRADEBOOK_URL"] = course.gradebook_url  # nbgrader's own commands read it too
         return COMMANDS[args.command](course, args)
     except PipelineError as exc:
-        print(f"dls: error: {exc}", file=sys.stderr)
+        _error(args, str(exc))
         return 2
-    except Exception as exc:  # the gradebook server is down or refuses us: say so, no traceback
-        if not type(exc).__module__.startswith(("sqlalchemy", "psycopg")):
-            raise
-        from .grade import safe_url
-
-        why = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        print(f"dls: error: cannot use the gradebook {safe_url(course.db_url)}: {why[0] if why else exc}",
-              file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("dls: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user unless asked for
+        if type(exc).__module__.startswith(("sqlalchemy", "psycopg")):  # the gradebook server is down or refuses us
+            from .grade import safe_url
+
+            why = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            where = safe_url(course.db_url) if course is not None else "(none)"
+            _error(args, f"cannot use the gradebook {where}: {why[0] if why else type(exc).__name__}; "
+                         "check that its server is running and the URL (--db / DLS_GRADEBOOK_URL)")
+        elif isinstance(exc, OSError):
+            _error(args, f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''} "
+                         "(check the path, its permissions and the free disk space)")
+        else:
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            _error(args, f"internal error in `dls {args.command}`: {type(exc).__name__}"
+                         f"{f': {first}' if first else ''}. This is a bug in the course tools: please report "
+                         "it with the output of the same command run with --debug")
+        return 1
+
+
+def _error(args, message: str) -> None:
+    """One line for the user; the traceback too with --debug / DLS_DEBUG=1."""
+    import traceback
+
+    if _debug(args):
+        traceback.print_exc()
+    print(f"dls: error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

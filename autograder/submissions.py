@@ -4,9 +4,15 @@
 - ``untouched``: the student release as handed out;
 - ``mistakes-<r>``: the solution with the r-th planted plausible mistake of every exercise
   (``tests/mistakes/<assignment>.py``) applied, so grading rounds 1..R proves each mistake alone;
-- ``mistakes``: every mistake of the exercises in ``only=`` (the demo's "partly wrong" student).
+- ``mistakes``: the first planted mistake of each exercise in ``only=`` (all exercises when ``only`` is
+  None): the demo's "partly wrong" student. One mistake per exercise, so mistakes written against
+  the solution text can never overlap.
 
 The tests use these to prove every exercise discriminates; ``dls demo`` grades them.
+
+:func:`prune` keeps only the code cells graded cells depend on (the rest become a one-line comment),
+so that ``nbgrader autograde`` grades a sample without re-running data loading, training and
+figures that no test reads: what ``dls demo`` and the grading tier of the tests execute.
 """
 
 from __future__ import annotations
@@ -116,7 +122,7 @@ def write_samples(course_root: Path, assignment: str, dest: Path, mistakes_dir: 
             elif kind == "solution":
                 nb = fill(release_nb, source_nb)
             elif kind == "mistakes":
-                nb = fill(release_nb, source_nb, mistakes, only)
+                nb = fill(release_nb, source_nb, round_of(mistakes, 1), only)
             elif kind.startswith("mistakes-"):
                 nb = fill(release_nb, source_nb, round_of(mistakes, int(kind.split("-")[1])))
             else:
@@ -126,3 +132,37 @@ def write_samples(course_root: Path, assignment: str, dest: Path, mistakes_dir: 
             nbformat.write(nb, str(folder / src_path.name))
             out[kind] = dest / kind
     return out
+
+
+PRUNED = "# (not executed when grading the samples: no graded cell depends on this cell)"
+KEEP_MARK = "# NBVAL_CHECK_OUTPUT"  # seeded cells whose output two executions must reproduce
+
+
+def prune(nb, keep_marked: bool = True) -> tuple[object, int, int]:
+    """A copy of ``nb`` in which only the code cells that graded cells need are left to run.
+
+    Kept: every nbgrader solution and grade cell, the ``parameters`` cell, (with ``keep_marked``)
+    the cells marked ``# NBVAL_CHECK_OUTPUT``, and every cell that binds a name one of those reads,
+    transitively (the static name analysis of ``dls grade``; cells it cannot analyse are kept).
+    Every other code cell's source becomes a one-line comment, so the notebook keeps its shape and
+    nbgrader sees the same cells. Returns (notebook, code cells kept, code cells in all).
+    """
+    from .grade import _closure, names
+
+    nb = copy.deepcopy(nb)
+    code, where = [], []
+    for j, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {})
+        nbg = meta.get("nbgrader", {})
+        root = bool(nbg.get("grade") or nbg.get("solution")) or "parameters" in meta.get("tags", []) \
+            or (keep_marked and cell.source.lstrip().startswith(KEEP_MARK))
+        defs, uses, opaque = names(cell.source)
+        code.append({"defs": defs, "uses": uses, "opaque": opaque, "root": root})
+        where.append(j)
+    kept = _closure(code, set(), {i for i, c in enumerate(code) if c["root"]})
+    for i, j in enumerate(where):
+        if i not in kept:
+            nb.cells[j].source = PRUNED
+    return nb, len(kept), len(code)

@@ -4,10 +4,18 @@
 ``deploy`` and ``serving`` (weeks 11-12).
 
 Submodules are imported lazily so that ``import course`` stays cheap (TensorFlow is only
-imported by the helpers that need it).
+imported by the helpers that need it). Importing ``course`` before TensorFlow (or Keras) keeps
+TensorFlow's C++ start-up noise out of the notebook (``course._quiet``): INFO-level C++ logs are off
+unless ``TF_CPP_MIN_LOG_LEVEL`` says otherwise, warnings and errors still show.
 """
 
 import importlib
+import os
+
+from . import _quiet
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow's C++ INFO lines (XLA, devices): off
+_quiet.install_import_hook()
 
 __all__ = ["runtime", "data", "plots", "checks", "nn", "vision", "style", "sequence", "generative",
            "transformers", "rl", "deploy", "serving"]

@@ -1,22 +1,55 @@
 """Friendly assertions for the visible tests of graded exercises (DESIGN §3; Week 1).
 
-Each check raises ``AssertionError`` with a message a student can act on: what was checked, what
-was expected, what came back, and a hint. nbgrader counts a grade cell as passed when it raises
-nothing, so these are plain functions with no state.
+Each check raises ``CheckFailed`` (an ``AssertionError``) with a message a student can act on: what
+was checked, what was expected, what came back, and a hint. nbgrader counts a grade cell as passed
+when it raises nothing, so these are plain functions with no state.
+
+In a notebook (IPython kernel: JupyterLab, nbgrader, papermill) a failing check is shown as its
+message first, then the cell line that called it: no traceback through this module. Elsewhere it is
+an ordinary ``AssertionError`` whose ``str`` is the whole message.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A visible test found the result wrong; ``str(exc)`` is the full message (with its hint)."""
+
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows it (JupyterLab, nbgrader's feedback): the message, then the caller's line."""
+        lines = [str(self)]
+        where = _caller(self.__traceback__)
+        if where:
+            lines.append(f"(the failing check is called in {where})")
+        return ["\n".join(lines)]
+
+
+def _caller(tb) -> str | None:
+    """``Cell In[3], line 2``: the innermost traceback entry outside this module (the test's line)."""
+    last = None
+    while tb is not None and tb.tb_frame.f_code.co_filename != __file__:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return None
+    filename, lineno = last.tb_frame.f_code.co_filename, last.tb_lineno
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    label = None
+    if shell is not None and hasattr(shell, "compile"):
+        label = shell.compile.format_code_name(filename)
+    return f"{label[0]} {label[1]}, line {lineno}" if label else f"{filename}, line {lineno}"
 
 
 def _fail(name: str, problem: str, hint: str | None = None) -> None:
     msg = f"[{name}] {problem}"
     if hint:
         msg += f"\n  Hint: {hint}"
-    raise AssertionError(msg)
+    raise CheckFailed(msg)
 
 
 def _as_array(value, name):
@@ -123,3 +156,37 @@ def gradient_matches(analytic, numeric, name: str = "gradient", tol: float = 1e-
     if not np.isfinite(err) or err > tol:
         _fail(name, f"relative error {err:.3g} against finite differences (needs < {tol:g})",
               hint or "compare one entry at a time; check transposes and the 1/batch factor")
+
+
+class blocked:
+    """Context manager: inside it, each ``(owner, "attribute")`` (``(tf.nn, "conv2d")``) raises.
+
+    A "from scratch" exercise is compared against a framework function; a hidden test calls the
+    student's function inside ``with checks.blocked((tf.nn, "softmax"), name="softmax"):`` so that
+    an answer that simply calls that function fails with a clear message (Weeks 1-3). The original
+    attributes are restored on exit, whatever happens inside.
+    """
+
+    def __init__(self, *targets, name: str = "from scratch"):
+        self.targets, self.name, self.saved = targets, name, []
+
+    def __enter__(self):
+        for owner, attr in self.targets:
+            if not hasattr(owner, attr):   # not in this library version: nothing to block
+                continue
+            owner_name = getattr(owner, "__name__", type(owner).__name__)
+            label = f"{owner_name.replace('tensorflow._api.v2.', 'tf.').replace('tensorflow', 'tf')}.{attr}"
+
+            def refuse(*_args, _label=label, **_kwargs):
+                _fail(self.name, f"your code called {_label}, the library function this exercise "
+                                 "is checked against", "write it from array operations, as the text asks")
+
+            self.saved.append((owner, attr, getattr(owner, attr)))
+            setattr(owner, attr, refuse)
+        return self
+
+    def __exit__(self, *exc):
+        while self.saved:
+            owner, attr, original = self.saved.pop()
+            setattr(owner, attr, original)
+        return False

@@ -8,12 +8,13 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORTS = ROOT / ".dls" / "reports"
+REPORTS = Path(os.environ.get("DLS_REPORTS_DIR") or ROOT / ".dls" / "reports")  # per test session
 
 # Nothing writes to $HOME; notebooks run in FAST mode; plots never open a window.
 _SCRATCH = Path(tempfile.mkdtemp(prefix="dls-tests-"))
@@ -83,8 +84,48 @@ def course():
     return COURSE
 
 
+# -- test tiers ---------------------------------------------------------------------------------
+# fast: static + unit (`pytest -m fast`, under 2 minutes on 2 cores: run it on every change);
+# slow: kernels, servers, sandboxes; notebooks: each source notebook once in FAST mode (papermill);
+# grading: real autograde of the sample submissions. A test's tier is the first of these it has.
+TIERS = ("grading", "notebooks", "slow")
+_tier_time: dict[str, list[float]] = {}
+_SESSION_START = time.perf_counter()
+
+
+def tier_of(keywords) -> str:
+    return next((t for t in TIERS if t in keywords), "fast")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if tier_of(item.keywords) == "fast":
+            item.add_marker(pytest.mark.fast)
+
+
+def pytest_runtest_logreport(report):
+    """Sum each tier's test durations (setup + call + teardown) on the controller."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:  # the controller (or a run without xdist)
+        entry = _tier_time.setdefault(tier_of(report.keywords), [0.0, 0])
+        entry[0] += report.duration
+        entry[1] += report.when == "call"
+
+
+def _print_tiers(terminalreporter) -> None:
+    if not _tier_time:
+        return
+    wall = time.perf_counter() - _SESSION_START
+    terminalreporter.write_sep("-", "test tiers (durations summed over the workers)")
+    for tier in ("fast", *reversed(TIERS)):
+        if tier in _tier_time:
+            seconds, count = _tier_time[tier]
+            terminalreporter.write_line(f"{tier:<10} {count:4d} tests {seconds:8.1f} s")
+    terminalreporter.write_line(f"{'wall':<10} {'':10} {wall:8.1f} s")
+
+
 def pytest_terminal_summary(terminalreporter):
-    """Print the discrimination matrices and notebook times the grading/notebook tiers wrote."""
+    """Print the discrimination matrices, notebook times and per-tier durations of the run."""
+    _print_tiers(terminalreporter)
     if not REPORTS.is_dir():
         return
     for path in sorted(REPORTS.glob("*.md")):

@@ -15,6 +15,8 @@ from autograder.pipeline import Course
 
 import minicourse
 
+pytestmark = pytest.mark.slow  # kernels, servers or sandboxes: not in the fast tier
+
 
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
@@ -133,7 +135,7 @@ def test_demo_grades_samples_and_writes_feedback(tmp_path, capsys):
     for student in rows:
         html = root / ".dls" / "demo" / "feedback" / student / "week01" / "week01.html"
         assert html.exists() and "relu" in html.read_text()
-        assert str(html) in out
+    assert str(root / ".dls" / "demo" / "feedback") in out
     assert (root / "release" / "week01" / "week01.ipynb").exists()  # the demo regenerated the release
 
 
@@ -225,9 +227,133 @@ def test_demo_never_writes_to_the_configured_gradebook(tmp_path, monkeypatch, ca
     assert main(["--root", str(root), "demo"]) == 0
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{prod}") as gb:  # the demo's build registered the assignment only
-        assert [s.id for s in gb.students] == []
+    assert not prod.exists(), "the demo builds and grades in its own course directory only"
     demo_db = root / ".dls" / "demo" / "autograder" / "gradebook.db"
     with Gradebook(f"sqlite:///{demo_db}") as gb:
         assert sorted(s.id for s in gb.students) == ["sample-partly-wrong", "sample-solution", "sample-untouched"]
     assert str(demo_db) in capsys.readouterr().out
+
+
+def test_start_copies_the_release_and_never_overwrites(mini, tmp_path, capsys):
+    work = mini.root / "work" / "week01" / "week01.ipynb"
+    assert main(["--root", str(mini.root), "start", "week01"]) == 0
+    assert "copied week01.ipynb" in capsys.readouterr().out
+    assert work.read_bytes() == (mini.release / "week01" / "week01.ipynb").read_bytes()
+    work.write_text(work.read_text().replace("raise NotImplementedError()", "return np.maximum(0, z)"))
+    edited = digest(work)
+    # what the instructor guide runs (generate_assignment --force) and a second start keep the work
+    assert main(["--root", str(mini.root), "build", "week01"]) == 0
+    capsys.readouterr()
+    assert main(["--root", str(mini.root), "start", "week01"]) == 0
+    assert "kept   week01.ipynb (already there" in capsys.readouterr().out
+    assert digest(work) == edited
+    # --dest: a folder of the student's choosing, created if needed; release/ itself is refused
+    assert main(["--root", str(mini.root), "start", "week01", "--dest", str(tmp_path / "mine")]) == 0
+    assert (tmp_path / "mine" / "week01.ipynb").exists()
+    assert main(["--root", str(mini.root), "start", "week01", "--dest", str(mini.release / "week01")]) == 2
+    assert "inside release/" in capsys.readouterr().err
+
+
+def test_start_unknown_assignment_is_a_clear_error(mini, capsys):
+    assert main(["--root", str(mini.root), "start", "week77"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dls: error: unknown assignment 'week77'") and "Known: week01" in err
+    assert not (mini.root / "work" / "week77").exists()
+
+
+def _page_text(path):
+    """The text a browser shows of an HTML page (syntax highlighting splits code into spans)."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def test_feedback_never_shows_hidden_tests(tmp_path, capsys):
+    """Stock nbgrader autograde + generate_feedback: the hidden test's code is in no feedback page."""
+    import re
+
+    import nbformat
+
+    from autograder import pipeline
+
+    root = minicourse.make(tmp_path / "c")
+    assert main(["--root", str(root), "build", "week01"]) == 0
+    _student(root, "good", "import numpy as np\ndef relu(z):\n    return np.maximum(0, z)")
+    _student(root, "hardcoded", "import numpy as np\ndef relu(z):\n    return np.array([0.0, 2.0])")
+    _student(root, "wrong", "def relu(z):\n    return -z")
+    assert main(["--root", str(root), "autograde", "week01", "--submissions", str(root / "incoming")]) == 0
+    out = capsys.readouterr().out
+    assert [ln.split()[:2] for ln in out.splitlines() if ln.startswith(("good", "hardcoded", "wrong"))] == [
+        ["good", "2/2"], ["hardcoded", "0/2"], ["wrong", "0/2"]]
+    hidden = "assert relu(np.array([3.0]))[0] == 3.0"
+    graded = nbformat.read(str(root / "autograded" / "hardcoded" / "week01" / "week01.ipynb"), as_version=4)
+    [cell] = [c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "week01-relu-tests"]
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    assert hidden in cell.source and any(hidden in ansi.sub("", t) for t in cell.outputs[0].traceback)  # leaked
+    pipeline.generate_feedback(Course(root), "week01")
+    for student in ("good", "hardcoded", "wrong"):
+        page = _page_text(root / "feedback" / student / "week01" / "week01.html")
+        assert "assert np.allclose(relu(np.array([-1.0, 2.0])), [0.0, 2.0])" in page  # visible test stays
+        assert "relu(np.array([3.0]))" not in page and "HIDDEN TESTS" not in page, student
+    page = _page_text(root / "feedback" / "hardcoded" / "week01" / "week01.html")
+    assert "AssertionError" in page and "lines of hidden tests are not shown in feedback" in page
+
+
+# -- no traceback reaches a user ---------------------------------------------------------------
+
+
+def _boom(course, args):
+    raise KeyError("the_gradebook_row")  # an internal error no command anticipates
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_internal_error_is_one_line_unless_debug(mini, capsys, monkeypatch, debug):
+    from autograder import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "build", _boom)
+    monkeypatch.delenv("DLS_DEBUG", raising=False)
+    argv = ["--root", str(mini.root), *(["--debug"] if debug else []), "build"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[-1].startswith("dls: error: internal error in `dls build`: KeyError: 'the_gradebook_row'")
+    assert "--debug" in lines[-1]
+    if debug:
+        assert "Traceback (most recent call last)" in err and "_boom" in err
+    else:
+        assert lines == lines[-1:] and "Traceback" not in err
+
+
+def test_dls_debug_environment_shows_the_traceback(mini, capsys, monkeypatch):
+    from autograder import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "build", _boom)
+    monkeypatch.setenv("DLS_DEBUG", "1")
+    assert main(["--root", str(mini.root), "build"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_os_error_is_a_failure_with_the_path(mini, capsys, monkeypatch):
+    from autograder import cli
+
+    def unwritable(course, args):
+        raise PermissionError(13, "Permission denied", str(course.root / "release"))
+
+    monkeypatch.setitem(cli.COMMANDS, "build", unwritable)
+    assert main(["--root", str(mini.root), "build"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dls: error: Permission denied: ") and "release" in err and "\n" not in err
+
+
+def test_exchange_is_local_and_writable(mini):
+    """JupyterLab's Assignment List asks nbgrader's exchange for courses: it must not fail."""
+    import subprocess
+    import sys
+
+    from autograder.pipeline import tool_env
+
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "list"], cwd=mini.root, env=tool_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Unwritable" not in proc.stdout + proc.stderr, proc.stderr[-1500:]
+    assert (mini.root / ".dls" / "exchange").is_dir()

@@ -22,10 +22,79 @@ def test_fast_mode_reads_environment(monkeypatch, raw, expected):
 
 def test_fast_mode_default_and_bad_value(monkeypatch):
     monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     assert runtime.fast_mode() is False and runtime.fast_mode(default=True) is True
     monkeypatch.setenv("COURSE_FAST", "maybe")
     with pytest.raises(ValueError, match="COURSE_FAST"):
         runtime.fast_mode()
+
+
+def test_fast_mode_under_nbgrader_validate(monkeypatch):
+    """nbgrader validate (and the Validate button) run FAST; autograde and ordinary runs do not."""
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert runtime.fast_mode() is True
+    monkeypatch.setenv("COURSE_FAST", "0")  # an explicit choice wins
+    assert runtime.fast_mode() is False
+    monkeypatch.delenv("COURSE_FAST")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert runtime.fast_mode() is False
+
+
+def test_nbgrader_validate_kernel_runs_fast(tmp_path):
+    """The real thing: the kernel `nbgrader validate` starts sees FAST mode (COURSE_FAST unset)."""
+    import os
+    import subprocess
+    import sys
+
+    from autograder import notebooks as N
+
+    N.write(N.new_notebook([N.tests("import course.runtime\nassert course.runtime.fast_mode(), 'not FAST'",
+                                    "week01-probe", 1)]), tmp_path / "probe.ipynb")
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_FAST", "NBGRADER_EXECUTION")}
+
+    def validate(**extra):
+        return subprocess.run([sys.executable, "-m", "nbgrader", "validate", "probe.ipynb"], cwd=tmp_path,
+                              env={**env, **extra}, capture_output=True, text=True, timeout=300).stdout
+
+    out = validate()
+    assert "Success! Your notebook passes all the tests." in out, out
+    assert "AssertionError: not FAST" in validate(COURSE_FAST="0")  # the probe can fail: it is a real check
+
+
+TF_NOISE = ("cuInit", "oneDNN", "cudart_stub", "cpu_feature_guard", "absl::InitializeLog", "To enable the following")
+
+
+def _python(code):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as in a student's shell
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_setup_prints_one_device_line_and_no_tensorflow_noise():
+    proc = _python("import course.runtime; course.runtime.setup()")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [line] = proc.stdout.splitlines()
+    assert line.startswith("TensorFlow 2.21") and ("CPU only" in line or "GPU" in line)
+    assert not [n for n in TF_NOISE if n in proc.stderr], proc.stderr
+
+
+def test_import_course_first_keeps_keras_import_quiet_and_real_errors_show():
+    proc = _python(
+        "import os, sys\nimport course\nimport keras\n"
+        "from course._quiet import native_stderr_filtered\n"
+        "with native_stderr_filtered():\n"
+        "    os.write(2, b'I0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on. You may see\\n')\n"
+        "    os.write(2, b'E0000 00:00:1.0 1 something.cc:1] a real error\\n')\n"
+        "    print('python-level warning', file=sys.stderr)\n"
+        "print('done', flush=True)")
+    assert proc.returncode == 0 and proc.stdout == "done\n", proc.stderr[-2000:]
+    assert not [n for n in TF_NOISE if n in proc.stderr], proc.stderr
+    assert "E0000 00:00:1.0 1 something.cc:1] a real error\n" in proc.stderr
+    assert "python-level warning" in proc.stderr
 
 
 def test_setup_reports_and_seeds(capsys):
@@ -231,3 +300,28 @@ def test_computational_graph_draws_every_node_and_edge():
     assert sorted(t.get_text() for t in ax.texts) == ["", "x = 2", "y = x**2\ngrad 1"]  # "" is the arrow
     with pytest.raises(KeyError):
         course.plots.computational_graph({"x": (0, 0, "x")}, [("x", "missing")])
+
+
+def test_failing_check_in_a_kernel_shows_its_message_first():
+    """What JupyterLab and nbgrader's feedback show: the message, no frame of course/checks.py."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nimport course.checks"),
+        nbformat.v4.new_code_cell('course.checks.allclose(np.array([1.0]), [2.0], name="x",\n'
+                                  '                       hint="check the sign")'),
+        nbformat.v4.new_code_cell("assert 1 == 2, 'a plain assert keeps its usual traceback'"),
+    ])
+    NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True).execute()
+    assert not nb.cells[0].outputs
+    (error,) = nb.cells[1].outputs
+    assert error.output_type == "error" and error.ename == "CheckFailed"
+    text = "\n".join(error.traceback)
+    lines = text.splitlines()
+    assert lines[0] == "[x] 1 of 1 values differ (rtol=1e-05, atol=1e-08); first at index (0,): expected 2, got 1"
+    assert lines[1] == "  Hint: check the sign"
+    assert lines[2:] == ["(the failing check is called in Cell In[2], line 1)"]
+    assert "checks.py" not in text and "_fail" not in text
+    (plain,) = nb.cells[2].outputs  # other exceptions are untouched: IPython's full traceback
+    assert "Traceback" in "\n".join(plain.traceback) and plain.ename == "AssertionError"

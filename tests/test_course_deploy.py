@@ -87,6 +87,7 @@ def exported(tiny, tmp_path_factory):
     return base
 
 
+@pytest.mark.slow
 def test_tflite_modes_sizes_and_predictions(tiny):
     model, x, _ = tiny
     ref = model(x).numpy()
@@ -152,6 +153,7 @@ def test_onnx_export_matches_keras(tiny, tmp_path):
 
 
 # ------------------------------------------------------------------------------ serving over HTTP
+@pytest.mark.slow
 def test_server_speaks_tensorflow_serving_rest(tiny, exported):
     model, x, _ = tiny
     with deploy.start_server(exported, "tiny") as srv:
@@ -183,6 +185,7 @@ def test_server_speaks_tensorflow_serving_rest(tiny, exported):
     assert proc.poll() is not None  # the with block stopped it
 
 
+@pytest.mark.slow
 def test_server_exits_when_its_parent_dies(exported, tmp_path):
     import subprocess
     import time
@@ -239,6 +242,7 @@ def test_dockerfile_lint():
     assert ("EXPOSE", port) in ins and port == "8080"  # SageMaker's and Vertex's convention
 
 
+@pytest.mark.slow
 def test_dockerfile_entrypoint_serves_locally(tiny, exported):
     """Run the image's ENTRYPOINT + CMD as a local process (loopback, free port) and query it."""
     model, x, _ = tiny

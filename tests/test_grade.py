@@ -17,6 +17,8 @@ from autograder.cli import main
 
 from conftest import COURSE, ROOT
 
+pytestmark = pytest.mark.slow  # kernels, servers or sandboxes: not in the fast tier
+
 CORPUS = runpy.run_path(str(ROOT / "tests" / "adversarial" / "week02.py"))
 # small limits keep CI cheap: a memory bomb is stopped at 1.5 GiB, an infinite loop after 15 CPU seconds
 # (CPU, not wall: the same on an idle and a loaded machine), a sleeping loop after 60 s of wall time.

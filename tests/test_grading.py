@@ -2,7 +2,12 @@
 the instructor solution gets full marks, the untouched release gets 0, and every planted mistake
 (tests/mistakes/<assignment>.py) gets less than full. Submission ``mistakes-<r>`` carries the r-th
 mistake of every exercise, so each mistake is graded on its own. CI grades round 1 (the first
-mistake of every exercise: 3 autograde runs per notebook); ``DLS_ALL_MISTAKES=1`` grades them all."""
+mistake of every exercise: 3 autograde runs per notebook); ``DLS_ALL_MISTAKES=1`` grades them all.
+
+The samples are graded as ``dls demo`` grades its own (``autograder.demo``): each pruned to the code
+cells graded cells depend on (``submissions.prune``), through nbgrader's autograde converter. The
+whole notebook runs once, under papermill (tests/test_notebooks.py); ``DLS_FULL_GRADING=1`` grades
+unpruned notebooks instead, as a student's submission is graded."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import os
 
 import pytest
 
-from autograder import notebooks, pipeline, submissions
+from autograder import demo, notebooks, pipeline, submissions
 
 from conftest import (
     ASSIGNMENTS,
@@ -25,6 +30,9 @@ from conftest import (
 MISTAKES = {a: submissions.load_mistakes(ROOT / "tests" / "mistakes" / f"{a}.py") for a in ASSIGNMENTS}
 CASES = [pytest.param(a, ex, id=ex, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS
          for p in COURSE.source_notebooks(a) for ex in notebooks.exercises(notebooks.read(p))]
+
+
+FULL = os.environ.get("DLS_FULL_GRADING", "") not in ("", "0")
 
 
 def rounds(assignment: str) -> int:
@@ -47,11 +55,17 @@ def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
         ws = pipeline.workspace(COURSE, tmp_root / assignment, [assignment])
         pipeline.generate_release(ws, assignment)
         # each kind of sample is a "student": written straight into nbgrader's submitted/ layout
-        submissions.write_samples(ws.root, assignment, ws.submitted, ROOT / "tests" / "mistakes",
-                                  kinds=kinds(assignment))
+        made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes",
+                                         kinds=kinds(assignment))
+        for kind, folder in made.items():
+            for path in (folder / assignment).glob("*.ipynb"):
+                nb = notebooks.read(path)
+                if not FULL:
+                    nb, _kept, _all = submissions.prune(nb)
+                notebooks.write(nb, ws.submitted / kind / assignment / path.name)
         _workspaces[assignment] = ws
-        pipeline.autograde(ws, assignment, kinds(assignment), fast=True)
-        table = pipeline.read_scores(ws, assignment, kinds(assignment))
+        result = demo.grade_and_feedback(str(ws.root), assignment, kinds(assignment), feedback=False)
+        table = pipeline.read_scores(ws, assignment, kinds(assignment), result.failed)
         _cache[assignment] = table
         _write_matrix(table)
     return _cache[assignment]
@@ -80,6 +94,7 @@ def grading_root(tmp_path_factory):
 @pytest.mark.parametrize("assignment,exercise", CASES)
 def test_exercise_discriminates(assignment, exercise, grading_root, request):
     table = graded(assignment, grading_root)
+    assert not table.failed, f"nbgrader could not grade: {table.failed}"
     full = table.exercises[exercise]
     assert table.scores["solution"][exercise] == full, "instructor solution must get full marks"
     assert table.scores["untouched"][exercise] == 0, "untouched release must get 0"

@@ -8,6 +8,10 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # kernels, servers or sandboxes: not in the fast tier
+
 
 def test_xdist_loadgroup_keeps_a_group_on_one_worker(tmp_path):
     (tmp_path / "test_groups.py").write_text(

@@ -56,6 +56,7 @@ def nbval(executed):
                            str(executed)], cwd=executed.parent, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_nbval_catches_an_output_that_does_not_reproduce(tmp_path):
     import nbformat
 

@@ -10,8 +10,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder import notebooks, submissions
-from autograder.pipeline import generate_release, workspace
+from autograder import demo, links, notebooks, submissions
+from autograder.pipeline import workspace
 
 from conftest import ASSIGNMENTS, COURSE, ROOT, source_paths
 
@@ -44,10 +44,12 @@ def test_lesson_skeleton(path):
     assert title.cell_type == "markdown" and re.match(r"# (Week \d+|Project \d+) — ", title.source)
     assert "learning objectives" in title.source.lower()
     assert "estimated time" in title.source.lower() and "prerequisites" in title.source.lower()
-    badge = f"colab.research.google.com/github/dls-course/deep-learning-specialization/blob/main/release/{path.parent.name}/{path.name}"
-    assert badge in title.source
+    where = links.repository(ROOT)  # pyproject.toml [tool.dls]: the address `dls build` stamps
+    assert where.colab(path.parent.name, path.name) in title.source
+    assert where.kaggle(path.parent.name, path.name) in title.source
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "google.colab" in code[0].source and "course.runtime.setup(" in code[0].source
+    assert "KAGGLE_KERNEL_RUN_TYPE" in code[0].source and where.install() in code[0].source
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and params[0].source.strip() == "FAST = course.runtime.fast_mode()"
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -128,12 +130,12 @@ def test_every_exercise_has_a_planted_mistake(assignment):
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory):
     ws = workspace(COURSE, tmp_path_factory.mktemp("release") / "course", ASSIGNMENTS)
-    for a in ASSIGNMENTS:
-        generate_release(ws, a)
+    demo.release_all(ws, ASSIGNMENTS)  # nbgrader generate_assignment, in-process: one nbgrader start-up
     return ws
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=ids)
+@pytest.mark.parametrize("path", [pytest.param(p, id=i, marks=pytest.mark.xdist_group("release"))
+                                  for p, i in zip(SOURCES, ids)])
 def test_release_in_sync_with_nbgrader(path, fresh_release):
     committed = COURSE.release / path.parent.name / path.name
     assert committed.exists(), f"{committed} missing: run `dls build`"

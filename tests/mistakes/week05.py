@@ -10,6 +10,9 @@ MISTAKES = {
          "stores the recurrent contribution instead of the state itself"),
         ("h = np.tanh(", "h = nn.relu(",
          "ReLU instead of tanh in the recurrent cell (Keras's SimpleRNN uses tanh)"),
+        ('h = np.tanh(x[:, t] @ params["Wx"] + h @ params["Wh"] + params["b"])',
+         'h[:] = np.tanh(x[:, t] @ params["Wx"] + h @ params["Wh"] + params["b"])',
+         "updates the state in place (h starts as h0): the right states, but the caller's h0 is overwritten"),
     ],
     "week05-rnn-backward": [
         ("dh = dH[:, t] + dh_next", "dh = dH[:, t]",
@@ -18,6 +21,8 @@ MISTAKES = {
          "wrong tanh derivative: 1 - h instead of 1 - h**2"),
         ("h_prev = H[:, t - 1] if t > 0 else h0", "h_prev = H[:, t]",
          "off by one in time: multiplies by h_t instead of h_{t-1} for dWh"),
+        ("dh = dH[:, t] + dh_next", "dh = dH[:, t]\n        dh += dh_next",
+         "accumulates into a slice of dH: the right gradients, but the caller's dH is changed in place"),
     ],
     "week05-clip": [
         ("factor = max_norm / max(global_norm, max_norm)", "factor = max_norm / global_norm",
@@ -25,6 +30,10 @@ MISTAKES = {
         ("global_norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))",
          "global_norm = float(sum(np.linalg.norm(g) for g in grads))",
          "sums the norms of the arrays instead of taking the norm of all entries together"),
+        ("return [g * factor for g in grads], global_norm", "for g in grads:\n        g *= factor\n    return grads, global_norm",
+         "rescales the arrays in place: the right values, but the caller's gradients are overwritten"),
+        ("factor = max_norm / max(global_norm, max_norm)", "factor = min(1.0, max_norm / global_norm)",
+         "divides by the global norm before comparing: all-zero gradients raise ZeroDivisionError"),
     ],
     "week05-lstm-cell": [
         ("f = nn.sigmoid(z[:, H:2 * H])\n    g = np.tanh(z[:, 2 * H:3 * H])",
@@ -34,6 +43,10 @@ MISTAKES = {
          "forgot the tanh on the cell state in the output"),
         ("c_new = f * c + i * g", "c_new = f * c + g",
          "forgot the input gate when writing the candidate"),
+        ("c_new = f * c + i * g", "c *= f\n    c += i * g\n    c_new = c",
+         "updates the cell state in place: the right values, but the caller's c is overwritten"),
+        ("o = nn.sigmoid(z[:, 3 * H:])", "o = np.exp(z[:, 3 * H:]) / (1.0 + np.exp(z[:, 3 * H:]))",
+         "a sigmoid written as exp(z) / (1 + exp(z)): inf / inf = NaN for large pre-activations"),
     ],
     "week05-gru-cell": [
         ("candidate = np.tanh(xw[:, 2 * H:] + r * hu[:, 2 * H:])",
@@ -43,11 +56,17 @@ MISTAKES = {
          "swapped z and 1 - z (the convention of some textbooks, not Keras's)"),
         ("hu = h @ U + b[1]", "hu = h @ U",
          "forgot the second (recurrent) bias row of reset_after=True"),
+        ("return z * h + (1.0 - z) * candidate", "h *= z\n    h += (1.0 - z) * candidate\n    return h",
+         "updates the state in place: the right values, but the caller's h is overwritten"),
     ],
     "week05-params": [
         ("return 3 * (per_gate + units)", "return 3 * per_gate",
          "forgot the GRU's second bias vector (reset_after=True)"),
         ("return 4 * per_gate", "return 4 * per_gate + units",
          "counted an extra bias vector for the LSTM"),
+        ("per_gate = input_dim * units + units * units + units",
+         'return keras.Sequential([keras.Input((None, input_dim)), {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, '
+         '"gru": keras.layers.GRU}[kind](units)]).count_params()',
+         "asks Keras instead of counting: builds the layer and returns count_params()"),
     ],
 }
