@@ -221,6 +221,14 @@ def grading_env(fast: bool = True) -> dict:
     return {"COURSE_FAST": "1" if fast else "0"}
 
 
+# nbgrader scores a test cell 0 when it writes anything to stderr. TensorFlow's C++ runtime logs
+# once per process at first use (e.g. oneDNN's "supports DT_BOOL only on platforms with AVX-512",
+# TFLite converter notes) into whichever cell gets there first: in graded kernels only, that log is
+# off, so a grade never depends on which cell first touched a TensorFlow op. Python errors still
+# fail the cell as before.
+AUTOGRADE_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
 def collect_submissions(course: Course, assignment: str, folder: Path | None = None
                         ) -> tuple[list[str], list[str], list[str]]:
     """Validate the submissions in ``folder`` (nbgrader's ``<student>/<assignment>/*.ipynb`` layout,
@@ -303,7 +311,8 @@ def autograde(course: Course, assignment: str, students: list[str], fast: bool =
         lines: list[str] = []
         try:
             nbgrader(course, "autograde", assignment, "--force", f"--student={student}",
-                     f"--Execute.timeout={int(cell_timeout)}", env=grading_env(fast), log=lines.append,
+                     f"--Execute.timeout={int(cell_timeout)}", env={**grading_env(fast), **AUTOGRADE_ENV},
+                     log=lines.append,
                      timeout=timeout)
             status = "autograded"
         except PipelineError as exc:

@@ -18,6 +18,7 @@ figures that no test reads: what ``dls demo`` and the grading tier of the tests 
 from __future__ import annotations
 
 import copy
+import re
 import runpy
 from pathlib import Path
 
@@ -136,18 +137,107 @@ def write_samples(course_root: Path, assignment: str, dest: Path, mistakes_dir: 
 
 PRUNED = "# (not executed when grading the samples: no graded cell depends on this cell)"
 KEEP_MARK = "# NBVAL_CHECK_OUTPUT"  # seeded cells whose output two executions must reproduce
+# cells that only change global state (seeds, environment, precision policy), binding no name: kept,
+# they are cheap and the random streams of the cells after them depend on them
+GLOBAL_STATE = re.compile(r"\b(set_seed|set_random_seed|random\.seed|set_global_policy|os\.environ\[|"
+                          r"os\.environ\.(update|setdefault)|config\.(set_|enable|disable))")
+
+
+def cell_needs(src: str) -> tuple[set[str], set[str], bool]:
+    """(names a cell binds, names it needs from earlier cells, whether it cannot be analysed).
+
+    Like the static analysis of ``dls grade`` (``grade.names``), but a name the cell itself binds
+    unconditionally at top level before it reads it (``rng = ...; f(rng)``) is not a need; names
+    read inside functions, classes and comprehensions are needs when they are global there."""
+    import ast
+    import symtable
+
+    from .grade import names, to_python
+
+    defs, _uses, opaque = names(src)
+    if opaque:
+        return defs, _uses, True
+    code = to_python(src)
+    tree = ast.parse(code)
+    nested: set[str] = set()
+
+    def scopes(table, top):
+        for sym in table.get_symbols():
+            if not top and sym.is_referenced() and (sym.is_global() or sym.is_declared_global()):
+                nested.add(sym.get_name())
+        for child in table.get_children():
+            scopes(child, False)
+
+    scopes(symtable.symtable(code, "<cell>", "exec"), True)
+    scoped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
+              ast.DictComp, ast.GeneratorExp)
+
+    def loads(node, out):
+        if isinstance(node, scoped):  # only what is evaluated where it is defined; bodies are `nested`
+            parts = list(getattr(node, "decorator_list", []))
+            if isinstance(node, ast.ClassDef):
+                parts += node.bases + [k.value for k in node.keywords]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                parts += node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
+            else:
+                parts.append(node.generators[0].iter)
+            for part in parts:
+                loads(part, out)
+            return out
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            out.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            loads(child, out)
+        return out
+
+    bound, needs = set(), set(nested)
+    for st in tree.body:
+        needs |= loads(st, set()) - bound
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(st.name)
+        elif isinstance(st, ast.Assign):
+            bound |= {n.id for t in st.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(st, ast.AnnAssign) and st.value is not None and isinstance(st.target, ast.Name):
+            bound.add(st.target.id)
+        elif isinstance(st, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name.split(".")[0]) for a in st.names}
+    return defs, needs, False
+
+
+FILE_LITERAL = re.compile(r"""["']([\w./-]+\.(?:keras|h5|npz|npy|tflite|onnx|json|csv|pkl|pt|txt|weights\.h5))["']""")
+FILE = "<file>"  # prefix of the pseudo-names that tie a file's readers to its writers
+
+
+def _file_links(cells: list[dict], sources: list[str]) -> None:
+    """Cells that mention the same data file (a literal like "model.keras", or a name bound to one,
+    such as MODEL_PATH) depend on each other: a test that loads a saved model needs the cell that
+    trained and saved it, which static name analysis cannot see."""
+    paths: dict[str, set[str]] = {}  # NAME -> file literals it is bound to
+    for src in sources:
+        for line in src.splitlines():
+            m = re.match(r"\s*([A-Za-z_]\w*)\s*=.*", line)
+            if m and (found := FILE_LITERAL.findall(line)):
+                paths.setdefault(m.group(1), set()).update(found)
+    for c, src in zip(cells, sources):
+        files = set(FILE_LITERAL.findall(src))
+        for name in (c["uses"] | c["defs"]) & set(paths):
+            files |= paths[name]
+        pseudo = {FILE + f for f in files}
+        c["defs"] = c["defs"] | pseudo
+        c["uses"] = c["uses"] | pseudo
 
 
 def prune(nb, keep_marked: bool = True) -> tuple[object, int, int]:
     """A copy of ``nb`` in which only the code cells that graded cells need are left to run.
 
-    Kept: every nbgrader solution and grade cell, the ``parameters`` cell, (with ``keep_marked``)
-    the cells marked ``# NBVAL_CHECK_OUTPUT``, and every cell that binds a name one of those reads,
-    transitively (the static name analysis of ``dls grade``; cells it cannot analyse are kept).
-    Every other code cell's source becomes a one-line comment, so the notebook keeps its shape and
-    nbgrader sees the same cells. Returns (notebook, code cells kept, code cells in all).
+    Kept: every nbgrader solution and grade cell, the ``parameters`` cell, cells that only set global
+    state (seeds, environment), (with ``keep_marked``) the cells marked ``# NBVAL_CHECK_OUTPUT``, and
+    every cell that binds a name one of those needs, or that mentions the same data file
+    (:func:`_file_links`), transitively (:func:`cell_needs`; cells it cannot analyse are kept). Every other code cell's source becomes a one-line comment, so the
+    notebook keeps its shape and nbgrader sees the same cells. Returns (notebook, code cells kept,
+    code cells in all).
     """
-    from .grade import _closure, names
+    from .grade import _closure
 
     nb = copy.deepcopy(nb)
     code, where = [], []
@@ -156,11 +246,13 @@ def prune(nb, keep_marked: bool = True) -> tuple[object, int, int]:
             continue
         meta = cell.get("metadata", {})
         nbg = meta.get("nbgrader", {})
+        defs, needs, opaque = cell_needs(cell.source)
         root = bool(nbg.get("grade") or nbg.get("solution")) or "parameters" in meta.get("tags", []) \
+            or (not defs and bool(GLOBAL_STATE.search(cell.source))) \
             or (keep_marked and cell.source.lstrip().startswith(KEEP_MARK))
-        defs, uses, opaque = names(cell.source)
-        code.append({"defs": defs, "uses": uses, "opaque": opaque, "root": root})
+        code.append({"defs": defs, "uses": needs, "opaque": opaque, "root": root})
         where.append(j)
+    _file_links(code, [nb.cells[j].source for j in where])
     kept = _closure(code, set(), {i for i, c in enumerate(code) if c["root"]})
     for i, j in enumerate(where):
         if i not in kept:

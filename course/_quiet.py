@@ -32,6 +32,9 @@ NOISE = [re.compile(p) for p in (
     r"^[EW]\d{4} .*Unable to register cu(DNN|FFT|BLAS) factory: Attempting to register factory for plugin",
     r"^W\d{4} .*computation_placer\.cc:\d+\] computation placer already registered",
     r"^W\d{4} .*TF-TRT Warning: Could not find TensorRT$",
+    # the TFLite converter (course.deploy.tflite_bytes), on every full-integer conversion
+    r"^fully_quantize: \d+, inference_type: \d+, input_inference_type: \w+, output_inference_type: \w+$",
+    r"^[IW]\d{4} .*(tf_tfl_flatbuffer_helpers|reader|loader|flatbuffer_export)\.cc:\d+\] ",
 )]
 # Only noise where no NVIDIA device exists: with one, a failing cuInit is a real driver problem.
 NO_GPU_NOISE = re.compile(r"^E\d{4} .*cuda_platform\.cc:\d+\] failed call to cuInit: ")
@@ -84,6 +87,7 @@ class _FilteredLoader(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
+        remove_import_hook()  # once: the first import is the noisy one
         # TensorFlow sees its own loader: only the execution of its __init__ is filtered
         module.__loader__ = module.__spec__.loader = self.loader
         with native_stderr_filtered():
@@ -91,11 +95,16 @@ class _FilteredLoader(importlib.abc.Loader):
 
 
 class _TensorFlowImportFilter(importlib.abc.MetaPathFinder):
+    _finding = False
+
     def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
+        if name != "tensorflow" or self._finding:
             return None
-        remove_import_hook()  # once: the first import is the noisy one
-        spec = importlib.util.find_spec(name)
+        self._finding = True  # the other finders locate TensorFlow; this one only wraps its loader
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self._finding = False
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
             spec.loader = _FilteredLoader(spec.loader)
         return spec

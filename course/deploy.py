@@ -165,7 +165,11 @@ def tflite_convert(model, mode: str = "float32", representative=None, num_calibr
                 conv._experimental_disable_per_channel_quantization_for_dense_layers = True
         import warnings
 
-        with warnings.catch_warnings():
+        from ._quiet import native_stderr_filtered
+
+        # the converter's C++ notes (e.g. "fully_quantize: 0, inference_type: 6, ...") go to fd 2;
+        # filtered like TensorFlow's start-up log: any other line, a real error, still shows
+        with warnings.catch_warnings(), native_stderr_filtered():
             warnings.simplefilter("ignore")
             return conv.convert()
 

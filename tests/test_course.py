@@ -41,6 +41,7 @@ def test_fast_mode_under_nbgrader_validate(monkeypatch):
     assert runtime.fast_mode() is False
 
 
+@pytest.mark.slow  # starts a kernel or a Python with TensorFlow
 def test_nbgrader_validate_kernel_runs_fast(tmp_path):
     """The real thing: the kernel `nbgrader validate` starts sees FAST mode (COURSE_FAST unset)."""
     import os
@@ -74,6 +75,7 @@ def _python(code):
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # starts a kernel or a Python with TensorFlow
 def test_setup_prints_one_device_line_and_no_tensorflow_noise():
     proc = _python("import course.runtime; course.runtime.setup()")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -82,6 +84,7 @@ def test_setup_prints_one_device_line_and_no_tensorflow_noise():
     assert not [n for n in TF_NOISE if n in proc.stderr], proc.stderr
 
 
+@pytest.mark.slow  # starts a kernel or a Python with TensorFlow
 def test_import_course_first_keeps_keras_import_quiet_and_real_errors_show():
     proc = _python(
         "import os, sys\nimport course\nimport keras\n"
@@ -302,6 +305,7 @@ def test_computational_graph_draws_every_node_and_edge():
         course.plots.computational_graph({"x": (0, 0, "x")}, [("x", "missing")])
 
 
+@pytest.mark.slow  # starts a kernel or a Python with TensorFlow
 def test_failing_check_in_a_kernel_shows_its_message_first():
     """What JupyterLab and nbgrader's feedback show: the message, no frame of course/checks.py."""
     import nbformat
