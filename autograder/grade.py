@@ -21,6 +21,23 @@ How a submission is graded (``grade_one``, one submission in, one plain-data res
    ``autograded/`` notebook is written from the *release* notebook (no hidden tests) with the
    student's answers and each test's verdict, and a result JSON (atomic) marks the student done.
 
+Across the boundary, beyond plain data: an eager ``tf.Tensor`` crosses as a tensor both ways (its
+values and dtype, rebuilt with ``tf.constant``); a student's exception is re-raised in the trusted test
+as the built-in class it is or derives from, with the student's message and (plain) arguments
+(``student_exception``: only classes of ``builtins`` are ever built, so ``except ValueError`` fires as
+in one kernel); ``np.errstate`` the test set up is applied around the student's call in the sandbox.
+
+*Sandbox fallback* (``calibrate``): once per assignment (cached under ``.dls/calibration/``), the
+instructor's solution (the source notebooks) is graded on the trusted path. A test it fails there
+(it passes a Python function, a Keras model, a ``tf.data`` dataset ... to the student's code, or opens
+a file the student's training writes) is graded *inside* the sandbox instead: after the student's
+cells plus the cells that test reads and those writing the files it opens (``submissions._file_links``),
+the test cell runs there as nbgrader's kernel would run it, and scores when it runs without an error.
+Each result says so per exercise. The choice depends only on the instructor's notebooks, never on a
+submission, so no student can opt out of trusted scoring; for those tests, as under stock nbgrader,
+the score relies on the student's own process (and the test code, hidden parts included, is sent
+into the sandbox).
+
 Cells no graded cell depends on (data loading, training, plots) are never executed: that, and one
 sandbox per submission instead of a Jupyter kernel, is where the speed comes from.
 """
@@ -228,6 +245,7 @@ def build_reference(course, assignment: str) -> dict:
             "static_cells": [plain[i]["source"] for i in deps if i not in dynamic],
             "dynamic_cells": [plain[i]["source"] for i in dynamic],
             "release": nbformat_dumps(release) if release is not None else None,
+            "kernel_tests": {},  # grade_id -> why: graded inside the sandbox (set by ``calibrate``)
         }
     out["hash"] = h.hexdigest()
     return out
@@ -338,7 +356,22 @@ def plan(cells: list, nbref: dict) -> tuple[list[tuple[str, str]], list[str]]:
             notes.append(f"solution cell {gid} is missing: looking for its functions in the other cells")
         elif seen_sol[gid] > 1:
             notes.append(f"solution cell {gid} appears {seen_sol[gid]} times: all copies run, in notebook order")
-    chosen = _closure(candidates, set(nbref["exports"]), {i for i, c in enumerate(candidates) if c["solution"]})
+    roots = {i for i, c in enumerate(candidates) if c["solution"]}
+    kernel = [t for t in nbref["tests"] if t["grade_id"] in nbref.get("kernel_tests", {})]
+    if kernel:  # tests graded inside the sandbox: the cells they read, and those writing files they open
+        from .submissions import _file_links
+
+        extra = []
+        for t in kernel:
+            d, u, o = names(t["source"])
+            extra.append({"defs": set(), "uses": u, "opaque": False})
+        pool = candidates + extra
+        _file_links(pool, [c["source"] for c in candidates] + [t["source"] for t in kernel])
+        roots |= set(range(len(candidates), len(pool)))
+        chosen = _closure(pool, set(nbref["exports"]), roots)
+        chosen = {i for i in chosen if i < len(candidates)}
+    else:
+        chosen = _closure(candidates, set(nbref["exports"]), roots)
     trusted = set(nbref.get("instructor_cells", ()))
     return [(candidates[i]["label"], candidates[i]["source"],
              not candidates[i]["solution"] and _digest(candidates[i]["source"]) in trusted)
@@ -441,8 +474,8 @@ class Remote:
     def __call__(self, *args, **kwargs):
         rngs = _rngs_in((args, kwargs))
         try:
-            message = {"op": "call", "name": self._name, "args": plaindata.dumps(args),
-                       "kwargs": plaindata.dumps(kwargs)}
+            message = {"op": "call", "name": self._name, "args": plaindata.dumps(args, _arg_hook),
+                       "kwargs": plaindata.dumps(kwargs, _arg_hook), "state": _process_state()}
         except plaindata.CodecError as exc:
             raise StudentError(f"cannot pass this argument to {self._name}: {exc}") from None
         try:
@@ -452,7 +485,7 @@ class Remote:
         except SandboxDied as exc:
             raise StudentError(f"{self._name}(...) crashed the student's process: {exc}") from None
         if not reply.get("ok"):
-            raise StudentError(f"{self._name}(...) raised {reply.get('error')}")
+            raise student_exception(reply, f"{self._name}(...) raised {reply.get('error')}")
         try:
             value = _rebuild(plaindata.loads(reply["value"]))
             states = plaindata.loads(reply["rngs"])
@@ -475,6 +508,61 @@ class Remote:
 
     def __repr__(self):
         return f"<student function {self._name}>"
+
+
+_STUDENT_EXC: dict[type, type] = {}
+
+
+def student_exception(reply: dict, message: str) -> Exception:
+    """The student's exception as the grader raises it: a :class:`StudentError` that is also the
+    built-in exception class the student raised (its first built-in base class), so that a test's
+    ``except ValueError`` / ``pytest.raises(KeyError)`` fires as in one kernel. Only classes of the
+    ``builtins`` module are ever rebuilt, from plain data (its name, its arguments): nothing of the
+    student's crosses. ``str()`` of it is the student's own message, as a kernel would show it."""
+    import builtins
+
+    name = reply.get("etype")
+    cls = getattr(builtins, name, None) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, Exception)) or cls is Exception:
+        return StudentError(message)
+    if cls not in _STUDENT_EXC:
+        try:
+            _STUDENT_EXC[cls] = type(cls.__name__, (cls, StudentError), {"__module__": "builtins"})
+        except TypeError:  # a built-in class that cannot be combined: the plain error
+            return StudentError(message)
+    sub = _STUDENT_EXC[cls]
+    args = None
+    if isinstance(reply.get("eargs"), bytes):
+        try:
+            args = plaindata.loads(reply["eargs"])
+        except plaindata.CodecError:
+            args = None
+    text = reply.get("emessage") if isinstance(reply.get("emessage"), str) else message
+    for attempt in ((tuple(args) if type(args) is tuple else None), (text,), ()):
+        if attempt is None:
+            continue
+        try:
+            return sub(*attempt)
+        except Exception:  # noqa: BLE001 - UnicodeError and friends want special arguments
+            continue
+    return StudentError(message)
+
+
+def _arg_hook(o):
+    """Arguments that cross exactly although they are not plain data: TensorFlow eager tensors (their
+    values and dtype; rebuilt as a tensor in the sandbox). Everything else stays refused."""
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and type(o).__name__ == "EagerTensor" and isinstance(o, tf.Tensor):
+        return {"kind": "tensor", "value": o.numpy(), "dtype": o.dtype.name}
+    return NotImplemented
+
+
+def _process_state() -> dict:
+    """State of the grader's process a test may have set up around a call (``with np.errstate(over=
+    "raise")``): sent along, applied around the student's call in the sandbox."""
+    import numpy as np
+
+    return {"errstate": {k: str(v) for k, v in np.geterr().items()}}
 
 
 def _write_back(orig, new) -> None:
@@ -535,6 +623,17 @@ def _rebuild(value):
         plain = value[1]
         if type(plain) is dict and plain.get("kind") == "array":
             return plain["value"]
+        if type(plain) is dict and plain.get("kind") == "tensor":
+            import numpy as np
+            import tensorflow as tf
+
+            value, dtype = plain.get("value"), plain.get("dtype")
+            if not isinstance(value, np.ndarray) or type(dtype) is not str:
+                raise StudentError("a malformed tensor came back")
+            try:
+                return tf.constant(value, dtype=tf.as_dtype(dtype))
+            except (TypeError, ValueError) as exc:
+                raise StudentError(f"a tensor that cannot be rebuilt came back: {exc}") from None
         if type(plain) is dict and plain.get("kind") == "keras-model":
             return _rebuild_keras(plain)
         raise StudentError("an object of an unsupported type came back")
@@ -626,9 +725,15 @@ def _run_tests(nbref: dict, ref: dict, nb_name: str, session: Session, limits: L
                 exec(compile(to_python(src), "<instructor cell>", "exec"), ns)  # noqa: S102
         except Exception:  # noqa: BLE001 - the tests that need it fail and say so
             pass
+    kernel = nbref.get("kernel_tests", {})
     for test in nbref["tests"]:
         gid, points = test["grade_id"], test["points"]
         failure = feedback = None
+        if gid in kernel:
+            failure, feedback = _run_kernel_test(test, session, limits)
+            results[gid] = {"points": points, "score": 0.0 if failure else points, "failure": failure,
+                            "feedback": feedback, "mode": "sandbox"}
+            continue
         for name in values:  # plain values the student defines (none in week02): fetched fresh
             ns.pop(name, None)
             try:
@@ -643,12 +748,81 @@ def _run_tests(nbref: dict, ref: dict, nb_name: str, session: Session, limits: L
                     exec(compile(to_python(code), f"<test {gid}>", "exec"), ns)  # noqa: S102 - trusted
             except Exception as exc:  # noqa: BLE001 - a failing test cell
                 msg = f"{type(exc).__name__}: {exc}"[:1500]
+                if isinstance(exc, StudentError) and type(exc) is not StudentError:
+                    msg = f"{type(exc).__name__} raised by your code: {exc}"[:1500]
                 failure = ("hidden: " if hidden else "") + msg
                 feedback = HIDDEN_FAILED if hidden else msg
                 break
         results[gid] = {"points": points, "score": 0.0 if failure else points, "failure": failure,
                         "feedback": feedback}
     return results
+
+
+def _run_kernel_test(test: dict, session: Session, limits: Limits) -> tuple[str | None, str | None]:
+    """A test cell the trusted side cannot run (it needs objects that only live in the student's
+    process): executed inside the sandbox, after the student's cells, as nbgrader's kernel would run it;
+    it scores when it runs to the end without an error. (failure, feedback), both None on success."""
+    for hidden, code in split_hidden(test["source"]):
+        try:
+            reply = session.request({"op": "run", "code": code}, limits.cell_timeout)
+        except CallTimeout as exc:
+            msg = f"the test did not finish in time: {exc}"
+        except SandboxDied as exc:
+            msg = f"the student's process crashed during the test: {exc}"
+        else:
+            if reply.get("ok"):
+                continue
+            msg = str(reply.get("error") or "failed")[:1500]
+        return ("hidden: " if hidden else "") + msg, HIDDEN_FAILED if hidden else msg
+    return None, None
+
+
+def calibrate(course, reference: dict, limits: Limits | None = None, log=print, in_process: bool = False) -> dict:
+    """Which tests the trusted side cannot run: the instructor's own solution (the source notebooks) is
+    graded once, on the trusted path; every test it fails there is graded inside the sandbox instead
+    (``kernel_tests``, with the reason, reported per exercise in each result). The choice depends only on
+    the instructor's notebooks, never on a submission: a student cannot opt into the weaker mode.
+    Cached next to the results, keyed by the reference; the reference's hash then covers the choice."""
+    limits = limits or Limits()
+    assignment = reference["assignment"]
+    cache = course.root / ".dls" / "calibration" / f"{assignment}-{reference['hash'][:24]}.json"
+    kernel = None
+    try:
+        kernel = json.loads(cache.read_text())["kernel_tests"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if kernel is None:
+        paths = course.source_notebooks(assignment)
+        if not paths:
+            return reference
+        folder = paths[0].parent
+        try:
+            if in_process:
+                result = grade_one(folder, reference, limits, "(instructor solution)")
+            else:
+                import multiprocessing
+
+                ctx = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init) as pool:
+                    result = pool.submit(_work, str(folder), reference, limits.as_dict(),
+                                         "(instructor solution)").result()
+        except Exception as exc:  # noqa: BLE001 - every test then stays on the trusted path
+            log(f"  could not grade the instructor's solution to choose the tests graded in the sandbox "
+                f"({type(exc).__name__}: {exc}): every test is graded on the trusted side")
+            return reference
+        kernel = {nb: {gid: str(c.get("failure") or "")[:300] for gid, c in entry["cells"].items()
+                       if c["score"] < c["points"]}
+                  for nb, entry in result["notebooks"].items()}
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(cache, json.dumps({"reference_hash": reference["hash"], "kernel_tests": kernel}, indent=1))
+    n = sum(len(v) for v in kernel.values())
+    if n:
+        log(f"  {n} test(s) graded inside the sandbox (the instructor's solution cannot pass them on the "
+            f"trusted side): {', '.join(g for v in kernel.values() for g in v)}")
+    ref = dict(reference)
+    ref["notebooks"] = {nb: {**e, "kernel_tests": dict(kernel.get(nb, {}))} for nb, e in reference["notebooks"].items()}
+    ref["hash"] = hashlib.sha256((reference["hash"] + json.dumps(kernel, sort_keys=True)).encode()).hexdigest()
+    return ref
 
 
 def submission_hash(folder: Path) -> str:
@@ -705,6 +879,10 @@ def grade_one(submission: str | Path, reference: dict, limits: Limits | dict | N
             continue
         planned, notes = plan(cells, nbref)
         entry["notes"] += notes
+        for gid, why in nbref.get("kernel_tests", {}).items():
+            entry["notes"].append(f"{gid}: graded inside the sandbox, as nbgrader's kernel would run it (the "
+                                  f"instructor's solution cannot pass it on the trusted side: {why[:200]}); "
+                                  "this score relies on the student's own process")
         session = Session(files, planned, limits, deadline)
         try:
             entry["cells"] = _run_tests(nbref, reference, nb_name, session, limits)
@@ -985,7 +1163,7 @@ def grade_assignment(course, assignment: str, students: list[str] | None = None,
     unreachable: what was recorded stays recorded, and a re-run grades only the rest.
     """
     limits = limits or Limits()
-    reference = build_reference(course, assignment)
+    reference = calibrate(course, build_reference(course, assignment), limits, log)
     root = course.submitted
     available_ = sorted(p.name for p in root.iterdir() if (p / assignment).is_dir()) if root.is_dir() else []
     todo = list(students) if students else available_

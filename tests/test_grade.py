@@ -278,3 +278,206 @@ def test_in_place_changes_to_arguments_come_back(tmp_path):
         np.testing.assert_array_equal(a, np.arange(3.0))
     finally:
         session.close()
+
+
+def test_student_exceptions_and_process_state_cross(tmp_path):
+    """A student's exception reaches the trusted test as the built-in class it is (or derives from),
+    with the student's message, so ``except ValueError`` fires as in one kernel; anything else stays a
+    StudentError. ``np.errstate`` set up by the test applies around the student's call."""
+    import time
+
+    if sandbox.available():
+        pytest.skip(f"sandbox unavailable: {sandbox.available()}")
+    cells = [("cell 1", "import numpy as np\n"
+                        "class Mine(KeyError):\n"
+                        "    pass\n"
+                        "def check(x):\n"
+                        "    if x < 0:\n"
+                        "        raise ValueError(f'x must be >= 0, got {x}')\n"
+                        "    if x == 0:\n"
+                        "        raise Mine('zero')\n"
+                        "    if x == 1:\n"
+                        "        raise SystemExit(3)\n"
+                        "    return x\n"
+                        "def sigmoid(z):\n"
+                        "    return 1 / (1 + np.exp(-z))\n", False)]
+    session = grade.Session({}, cells, sandbox.Limits(), time.monotonic() + 120)
+    try:
+        clock = lambda: 60.0  # noqa: E731
+        check = grade.Remote(session, "check", clock)
+        with pytest.raises(ValueError, match=r"x must be >= 0, got -2") as info:
+            check(-2)
+        assert isinstance(info.value, grade.StudentError) and str(info.value) == "x must be >= 0, got -2"
+        with pytest.raises(KeyError) as info:  # a student subclass: caught as its built-in base class
+            check(0)
+        assert info.value.args == ("zero",) and type(info.value).__module__ == "builtins"
+        with pytest.raises(grade.StudentError) as info:  # not an Exception: never re-raised as one
+            check(1)
+        assert not isinstance(info.value, SystemExit)
+        assert check(5) == 5
+        sigmoid = grade.Remote(session, "sigmoid", clock)
+        with np.errstate(over="ignore"):
+            assert sigmoid(np.array([-1000.0]))[0] == 0.0
+        with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+            sigmoid(np.array([-1000.0]))
+    finally:
+        session.close()
+
+
+def _tiny_course(tmp_path, cells):
+    """A one-notebook course (source only) for grading tests: ``cells`` are (kind, grade_id, source)
+    with kind "code" (plain), "solution" or "test"."""
+    import types
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for kind, gid, src in cells:
+        cell = nbformat.v4.new_code_cell(src)
+        if kind == "solution":
+            cell.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False, "grade_id": gid,
+                                         "schema_version": 3}
+        elif kind == "test":
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": gid,
+                                         "points": 1, "schema_version": 3}
+        nb.cells.append(cell)
+    src_dir = tmp_path / "source_notebooks" / "tiny"
+    src_dir.mkdir(parents=True)
+    nbformat.write(nb, src_dir / "tiny.ipynb")
+    course = types.SimpleNamespace(root=tmp_path, release=tmp_path / "release",
+                                   source_notebooks=lambda a: sorted((tmp_path / "source_notebooks" / a).glob("*.ipynb")))
+    return course, nb
+
+
+def _submit(tmp_path, student, nb, answers):
+    import copy as _copy
+
+    import nbformat
+
+    nb = _copy.deepcopy(nb)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    folder = tmp_path / "submitted" / student / "tiny"
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / "tiny.ipynb")
+    return folder
+
+
+def test_sandbox_fallback_only_where_the_solution_needs_it(tmp_path):
+    """A test the trusted side cannot run for the instructor's own solution (it passes a Python function
+    to the student's; it opens a file a training cell writes) is graded inside the sandbox, said so per
+    exercise; every other test stays on the trusted path, where a spoofing answer still scores 0."""
+    if sandbox.available():
+        pytest.skip(f"sandbox unavailable: {sandbox.available()}")
+    course, nb = _tiny_course(tmp_path, [
+        ("code", None, "import numpy as np"),
+        ("solution", "double-code", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+        ("test", "double-test", "assert np.allclose(double(np.arange(3)), [0, 2, 4])"),
+        ("solution", "apply-code", "def apply(f, xs):\n    ### BEGIN SOLUTION\n    return [f(x) for x in xs]\n"
+                                   "    ### END SOLUTION"),
+        ("test", "apply-test", "assert apply(lambda v: v + 1, [1, 2]) == [2, 3]\n"
+                               "### BEGIN HIDDEN TESTS\nassert apply(str, [1]) == ['1']\n### END HIDDEN TESTS"),
+        ("solution", "train-code", "def train():\n    ### BEGIN SOLUTION\n    return np.full(3, 7.0)\n"
+                                   "    ### END SOLUTION"),
+        ("code", None, "np.save('weights.npy', train())"),
+        ("test", "train-test", "assert np.load('weights.npy').sum() == 21.0"),
+    ])
+    reference = grade.calibrate(course, grade.build_reference(course, "tiny"), sandbox.Limits(), log=lambda *a: None,
+                                in_process=True)
+    kernel = reference["notebooks"]["tiny"]["kernel_tests"]
+    assert set(kernel) == {"apply-test", "train-test"}, kernel
+    assert "not plain data" in kernel["apply-test"]
+    stub = "    raise NotImplementedError()"
+    cases = {
+        "solution": ({}, {"double-test": 1, "apply-test": 1, "train-test": 1}),
+        "untouched": ({g: h + "\n" + stub for g, h in [("double-code", "def double(x):"),
+                                                       ("apply-code", "def apply(f, xs):"),
+                                                       ("train-code", "def train():")]},
+                      {"double-test": 0, "apply-test": 0, "train-test": 0}),
+        "wrong": ({"apply-code": "def apply(f, xs):\n    return [f(x) for x in xs[:1]]",
+                   "train-code": "def train():\n    return np.zeros(3)"},
+                  {"double-test": 1, "apply-test": 0, "train-test": 0}),
+        "spoof": ({"double-code": "class A:\n    def __eq__(s, o): return True\n    def __array__(s, *a, **k):\n"
+                                  "        return np.array([0, 2, 4])\ndef double(x):\n    return A()"},
+                  {"double-test": 0, "apply-test": 1, "train-test": 1}),
+    }
+    for student, (answers, expected) in cases.items():
+        folder = _submit(tmp_path, student, nb, answers)
+        result = grade.grade_one(folder, reference, sandbox.Limits(), student)
+        cells = result["notebooks"]["tiny"]["cells"]
+        got = {g: c["score"] for g, c in cells.items()}
+        assert got == expected, (student, got, {g: c["failure"] for g, c in cells.items()})
+        assert cells["apply-test"]["mode"] == "sandbox" and "mode" not in cells["double-test"]
+        notes = " ".join(result["notebooks"]["tiny"]["notes"])
+        assert "apply-test: graded inside the sandbox" in notes and "double-test" not in notes
+    again = grade.calibrate(course, grade.build_reference(course, "tiny"), sandbox.Limits(), log=lambda *a: None)
+    assert again["hash"] == reference["hash"]  # cached: no second run of the solution
+
+
+# -- dls grade on the course's own samples: the scores stock nbgrader gives them ------------------------
+
+# cheap assignments (one sandbox start each, no training in the graded cells); the grading tier
+# (tests/test_grading.py) proves the same three properties for them under stock nbgrader autograde
+COURSE_CHEAP = ["week01", "week06"]
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("assignment", COURSE_CHEAP)
+def test_dls_grade_scores_the_course_as_nbgrader_does(assignment, tmp_path):
+    """The pruned samples graded by the grading tier, graded by ``dls grade``: the instructor's solution
+    gets full marks, the untouched release 0 and the first planted mistake less than full, on every
+    exercise (the scores stock nbgrader gives them)."""
+    from autograder import notebooks
+
+    if sandbox.available():
+        pytest.skip(f"sandbox unavailable: {sandbox.available()}")
+    ws = pipeline.workspace(COURSE, tmp_path / "course", [assignment])
+    pipeline.generate_release(ws, assignment)
+    kinds = ("solution", "untouched", "mistakes-1")
+    made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes",
+                                     kinds=kinds)
+    for kind, folder in made.items():
+        for path in (folder / assignment).glob("*.ipynb"):
+            nb, _kept, _all = submissions.prune(notebooks.read(path), keep_marked=False)
+            notebooks.write(nb, ws.submitted / kind / assignment / path.name)
+    grade.grade_assignment(ws, assignment, list(kinds), workers=2, log=lambda *a: None, progress=False,
+                           limits=sandbox.Limits(cell_timeout=300, timeout=1800))
+    table = pipeline.read_scores(ws, assignment, list(kinds))
+    wrong = []
+    for ex, full in table.exercises.items():
+        got = {k: table.scores[k][ex] for k in kinds}
+        if got["solution"] != full or got["untouched"] != 0 or got["mistakes-1"] >= full:
+            why = {k: [c.get("failure") for nb in grade.load_result(ws, assignment, k)["notebooks"].values()
+                       for g, c in nb["cells"].items() if g.startswith(ex) and c.get("failure")] for k in kinds}
+            wrong.append(f"{ex}: {got} (full {full:g}) {why}")
+    assert not wrong, "\n".join([table.render(), *wrong])
+
+
+def test_tensors_cross_as_tensors(tmp_path):
+    """An eager tensor passed to a student's function arrives there as a tensor (same dtype and values);
+    a tensor it returns comes back as a tensor, as in one kernel."""
+    import time
+
+    if sandbox.available():
+        pytest.skip(f"sandbox unavailable: {sandbox.available()}")
+    tf = pytest.importorskip("tensorflow")
+    cells = [("cell 1", "import tensorflow as tf\n"
+                        "def scale(t, k=2):\n"
+                        "    assert isinstance(t, tf.Tensor), type(t)\n"
+                        "    return t * k, t.dtype.name\n"
+                        "def add(a, b):\n"
+                        "    return a + b\n", False)]
+    session = grade.Session({}, cells, sandbox.Limits(setup_timeout=600), time.monotonic() + 600)
+    try:
+        out, dtype = grade.Remote(session, "scale", lambda: 120.0)(tf.constant([1, 2], dtype=tf.int16), k=3)
+        assert dtype == "int16" and isinstance(out, tf.Tensor) and out.dtype == tf.int16
+        np.testing.assert_array_equal(out.numpy(), [3, 6])
+        # arrays and pairs of arrays stay arrays (nothing else is mistaken for a tensor)
+        back = grade.Remote(session, "add", lambda: 120.0)(np.arange(3.0), np.ones(3))
+        assert type(back) is np.ndarray and back.tolist() == [1.0, 2.0, 3.0]
+        pair = grade.Remote(session, "add", lambda: 120.0)((np.zeros(2), np.ones(2)), ("__hooked__", {}))
+        assert type(pair) is tuple and len(pair) == 4
+    finally:
+        session.close()

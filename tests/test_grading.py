@@ -61,7 +61,8 @@ def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
             for path in (folder / assignment).glob("*.ipynb"):
                 nb = notebooks.read(path)
                 if not FULL:
-                    nb, _kept, _all = submissions.prune(nb)
+                    # the solution keeps the # NBVAL_CHECK_OUTPUT cells: test_checked_outputs_reproduce_... reads them
+                    nb, _kept, _all = submissions.prune(nb, keep_marked=kind == "solution")
                 notebooks.write(nb, ws.submitted / kind / assignment / path.name)
         _workspaces[assignment] = ws
         result = demo.grade_and_feedback(str(ws.root), assignment, kinds(assignment), feedback=False)

@@ -9,8 +9,13 @@ MISTAKES = {
          "kept the validation examples in the training set too (a leak)"),
         ("order = np.random.default_rng(seed).permutation(n)", "order = np.arange(n)",
          "forgot to shuffle: the validation set is the first block of the data"),
+        ("n_val = int(round(val_fraction * n))", "n_val = int(val_fraction * n)",
+         "truncated the validation size instead of rounding it (25 instead of 26 for 70% of 37)"),
     ],
     "project1-pipeline": [
+        ("ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)",
+         "ds.shuffle(len(images), reshuffle_each_iteration=True)",
+         "ignored seed: the shuffle order cannot be reproduced from the seed"),
         ("tf.cast(x, tf.float32)[..., tf.newaxis] / 255.0", "tf.cast(x, tf.float32)[..., tf.newaxis]",
          "forgot to normalize: pixels stay in 0..255"),
         ("    if training:\n        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)\n"
@@ -28,8 +33,15 @@ MISTAKES = {
          "kept the default fill_mode='reflect', which mirrors the garment into the background"),
         ("RandomTranslation(0.1, 0.1,", "RandomTranslation(0.5, 0.5,",
          "shifts by up to half the image: garments leave the frame"),
+        ('RandomFlip("horizontal", seed=seed)', 'RandomFlip("horizontal")',
+         "the seed reaches only the translation: the flips cannot be reproduced from the seed"),
     ],
     "project1-cnn": [
+        ('    if augmentation is not None:\n        layers.append(augmentation)\n    layers += [\n'
+         '        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),\n',
+         '    layers.append(keras.layers.Conv2D(32, 3, padding="same", activation="relu"))\n'
+         '    if augmentation is not None:\n        layers.append(augmentation)\n    layers += [\n',
+         "the augmentation placed after the first Conv2D: it flips and shifts feature maps, not images"),
         ("keras.layers.Dense(num_classes),", 'keras.layers.Dense(num_classes, activation="softmax"),',
          "softmax on the last layer although the loss expects logits (from_logits=True)"),
         ("    if augmentation is not None:\n        layers.append(augmentation)\n", "",
@@ -44,6 +56,8 @@ MISTAKES = {
          "early stopping on the training loss, which keeps falling while the model overfits"),
         ('monitor="val_loss", save_best_only=True)', 'monitor="val_loss")',
          "ModelCheckpoint without save_best_only: the file holds the last epoch, not the best"),
+        ("patience=max(1, patience // 2)", "patience=patience // 2",
+         "no lower bound: patience=1 gives ReduceLROnPlateau a patience of 0"),
     ],
     "project1-train": [
         ("history = model.fit(train_ds, validation_data=val_ds,",
@@ -62,5 +76,7 @@ MISTAKES = {
          "sorted in ascending order: the least confident mistakes first"),
         ("confidence = probs[wrong, pred[wrong]]", "confidence = 1 - probs[wrong, labels[wrong]]",
          "ranked by how little probability the true class got, not by the confidence of the prediction"),
+        ('return wrong[np.argsort(-confidence, kind="stable")][:k]', 'return list(wrong[np.argsort(-confidence, kind="stable")][:k])',
+         "returns a Python list instead of the NumPy integer array the text asks for"),
     ],
 }

@@ -9,12 +9,19 @@ MISTAKES = {
          "transposed Gram: positions x positions (F F^T) instead of channels x channels (F^T F)"),
         ("tf.reshape(features, [shape[0], shape[1] * shape[2], shape[3]])", "tf.reshape(features, [-1, shape[3]])",
          "flattened the batch into the positions: one Gram matrix for the whole batch"),
+        ("shape = tf.shape(features)", "shape = features.shape",
+         "the static shape: fine for known sizes, breaks in a graph traced for any image size (H, W = None)"),
+        ("features = tf.convert_to_tensor(features, dtype=tf.float32)", "features = tf.convert_to_tensor(features)",
+         "no cast: float64 features give a float64 Gram matrix instead of float32"),
     ],
     "project3-content-loss": [
         ("tf.reduce_mean(tf.square(generated - target))", "tf.reduce_sum(tf.square(generated - target))",
          "summed the squared differences instead of averaging them"),
         ("tf.square(generated - target)", "tf.abs(generated - target)",
          "mean absolute difference instead of mean squared difference"),
+        ("    generated = tf.convert_to_tensor(generated, dtype=tf.float32)\n    target = tf.convert_to_tensor(target, dtype=tf.float32)\n",
+         "",
+         "no conversion: float64 maps give a float64 loss instead of float32"),
     ],
     "project3-style-loss": [
         ("return tf.add_n(losses) / len(losses)", "return tf.add_n(losses)",
@@ -48,5 +55,7 @@ MISTAKES = {
          "no clipping: pixels leave the valid range [0, 1]"),
         ("    return loss\n", "    return loss_fn(image)\n",
          "returned the loss after the step instead of the one the gradient was computed from"),
+        ("image.assign(tf.clip_by_value(image, 0.0, 1.0))", "image.assign(np.clip(image.numpy(), 0.0, 1.0))",
+         "clips with NumPy: fine eagerly, fails inside the notebook's tf.function"),
     ],
 }

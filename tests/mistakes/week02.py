@@ -10,6 +10,9 @@ MISTAKES = {
         ("log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
          "log_probs = np.log(nn.softmax(logits))",
          "took the log of the softmax: -inf (then NaN) when a probability underflows to 0"),
+        ("shifted = logits - logits.max(axis=1, keepdims=True)",
+         "logits -= logits.max(axis=1, keepdims=True)\n    shifted = logits",
+         "shifts the caller's logits in place (logits -= max): right loss and gradient, but the input is changed"),
     ],
     "week02-dense-backward": [
         ("dW = X.T @ dZ", "dW = X.T @ dZ / len(X)",
@@ -18,6 +21,8 @@ MISTAKES = {
          "averaged the bias gradient over the batch instead of summing it"),
         ("dX = dZ @ W.T", "dX = dZ @ W",
          "forgot the transpose of W when sending the gradient back"),
+        ("db = dZ.sum(axis=0)", "db = np.squeeze(dZ.sum(axis=0, keepdims=True))",
+         "squeezed db: right for most layers, but a 0-d array instead of shape (1,) for a layer with one output unit"),
     ],
     "week02-mlp-backward": [
         ("dZ = dA_prev * nn.relu_grad(cache[layer - 2][1])", "dZ = dA_prev",
@@ -26,12 +31,16 @@ MISTAKES = {
          "off by one: the backward loop stops before the first layer"),
         ('grads[f"b{layer}"] = dZ.sum(axis=0)', 'grads[f"b{layer}"] = dZ.sum(axis=1)',
          "bias gradient summed over the wrong axis (units instead of examples)"),
+        ("dZ = dA_prev * nn.relu_grad(cache[layer - 2][1])", "dZ = dA_prev * (cache[layer - 2][1] >= 0)",
+         "ReLU gate open at Z = 0 too (derivative 1 at 0), against the stated convention ReLU'(0) = 0"),
     ],
     "week02-init": [
         ("np.sqrt(2.0 / fan_in)", "np.sqrt(2.0 / fan_out)",
          "He initialization with the wrong fan (fan_out instead of fan_in)"),
         ("limit = np.sqrt(6.0 / (fan_in + fan_out))", "limit = np.sqrt(2.0 / (fan_in + fan_out))",
          "used the Xavier variance 2 / (fan_in + fan_out) as the limit of the uniform"),
+        ("return rng.normal(0.0, 0.01, size=shape)", "return np.random.default_rng(0).normal(0.0, 0.01, size=shape)",
+         "'small' draws from a fresh fixed-seed generator instead of rng: every seed gives the same weights"),
     ],
     "week02-minibatches": [
         ("range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)",
@@ -40,18 +49,24 @@ MISTAKES = {
          "shuffled X but sliced y in the original order, so pairs no longer match"),
         ("order = rng.permutation(n)", "order = np.arange(n)",
          "forgot to shuffle: the same batches in the same order every epoch"),
+        ("order = rng.permutation(n)", "order = rng.permutation(n)\n    X[:], y[:] = X[order], y[order]\n    order = np.arange(n)",
+         "shuffles the caller's X and y in place before slicing them"),
     ],
     "week02-momentum": [
         ("return w + v, v", "return w - v, v",
          "sign error: subtracts the velocity although it already holds -lr * g"),
         ("v = momentum * v - lr * g", "v = momentum * v - (1 - momentum) * lr * g",
          "used the exponentially weighted average (1 - beta) * g, which Keras's SGD does not"),
+        ("v = momentum * v - lr * g", "v *= momentum\n    v -= lr * g",
+         "updates the velocity in place: the right trajectory, but the caller's state array is changed"),
     ],
     "week02-rmsprop": [
         ("np.sqrt(s + epsilon)", "(np.sqrt(s) + epsilon)",
          "epsilon outside the square root (PyTorch's convention, not Keras's)"),
         ("s = rho * s + (1 - rho) * g**2", "s = rho * s + g**2",
          "forgot the (1 - rho) factor of the moving average"),
+        ("s = rho * s + (1 - rho) * g**2", "s *= rho\n    s += (1 - rho) * g**2",
+         "updates s in place: the right trajectory, but the caller's state array is changed"),
     ],
     "week02-adam": [
         ("alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)", "alpha = lr",
@@ -60,6 +75,8 @@ MISTAKES = {
          "epsilon inside the square root (RMSprop's placement, not Adam's)"),
         ('t = state["t"] + 1', 't = state["t"]',
          "off by one: counts steps from 0, so the first bias correction divides 0 by 0"),
+        ('m = beta_1 * state["m"] + (1 - beta_1) * g', 'm = state["m"]\n    m *= beta_1\n    m += (1 - beta_1) * g',
+         "updates the first moment in place: the right trajectory, but the old state's m is changed"),
     ],
     "week02-keras-mlp": [
         ("layers.append(keras.layers.Dense(num_classes))",
@@ -69,5 +86,7 @@ MISTAKES = {
          "no keras.Input: the model is not built, so it has no weights or parameter count yet"),
         ('activation="relu", kernel_initializer="he_normal"', 'activation="relu"',
          "kept Keras's default Glorot initialization instead of He"),
+        ('activation="relu", kernel_initializer="he_normal"', 'activation="relu", kernel_initializer="he_uniform"',
+         "He uniform instead of the normal variant the text asks for"),
     ],
 }

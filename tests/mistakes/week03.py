@@ -9,6 +9,8 @@ MISTAKES = {
          "true division: a float, and no floor when the stride does not divide evenly"),
         ("return (n + 2 * p - k) // s + 1", "return (n + 2 * p - k + 1) // s",
          "off by one: floor((n + 2p - k + 1) / s) instead of floor((n + 2p - k) / s) + 1"),
+        ("return (n + 2 * p - k) // s + 1", "return int(np.ceil((n + 2 * p - k) / s)) + 1",
+         "rounded up instead of down when the stride does not divide evenly (counts a window that does not fit)"),
     ],
     "week03-conv-forward": [
         ("window = Xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]",
@@ -17,6 +19,10 @@ MISTAKES = {
         ("return Z + b", "return Z", "forgot the bias"),
         ("Z[:, i, j, :] = np.tensordot(window, W, axes=3)", "Z[:, i, j, :] = np.tensordot(window, W[::-1, ::-1], axes=3)",
          "flipped the kernel (a textbook convolution) although conv layers compute cross-correlation"),
+        ("out_w = (w + 2 * pad - kw) // stride + 1", "out_w = (h + 2 * pad - kh) // stride + 1",
+         "copy-paste: the output width computed from the height and the kernel height (square images only)"),
+        ("    return Z + b", "    return tf.nn.conv2d(X, W, strides=stride, padding=[[0, 0], [pad, pad], [pad, pad], [0, 0]]).numpy() + b",
+         "delegated to tf.nn.conv2d, the function the exercise is checked against, instead of writing it in NumPy"),
     ],
     "week03-conv-backward": [
         ("dXp[:, rows, cols, :] += np.tensordot(g, W, axes=([1], [3]))",
@@ -26,6 +32,8 @@ MISTAKES = {
          "cut the padding off the wrong side of the gradient"),
         ("db = dZ.sum(axis=(0, 1, 2))", "db = dZ.sum(axis=0).mean(axis=(0, 1))",
          "averaged the bias gradient over the positions instead of summing it"),
+        ("dX = dXp[:, pad:pad + X.shape[1], pad:pad + X.shape[2], :]", "dX = dXp[:, pad:-pad, pad:-pad, :]",
+         "cut the padding off with pad:-pad, which leaves an empty array when pad = 0"),
     ],
     "week03-pooling": [
         ("reduce = np.max if mode == \"max\" else np.mean", "reduce = np.max",
@@ -35,6 +43,8 @@ MISTAKES = {
         ("window = X[:, i * stride:i * stride + size, j * stride:j * stride + size, :]",
          "window = X[:, i * size:i * size + size, j * size:j * size + size, :]",
          "moved the window by its size instead of the stride (only right when stride == size)"),
+        ("out_w = (w - size) // stride + 1", "out_w = (h - size) // stride + 1",
+         "copy-paste: the output width computed from the height (square inputs only)"),
     ],
     "week03-maxpool-backward": [
         ("dX[:, hs:hs + size, ws:ws + size, :] += mask * dA[:, i:i + 1, j:j + 1, :]",
@@ -42,6 +52,8 @@ MISTAKES = {
          "overwrote instead of accumulating where windows overlap"),
         ("mask * dA[:, i:i + 1, j:j + 1, :]", "dA[:, i:i + 1, j:j + 1, :] / (size * size)",
          "spread the gradient evenly over the window (average pooling's backward pass)"),
+        ("for j in range(dA.shape[2]):", "for j in range(dA.shape[1]):",
+         "copy-paste: loops over the output rows twice, so non-square maps lose columns of gradient"),
     ],
     "week03-rf-params": [
         ("r += (k - 1) * jump", "r += k - 1",
@@ -50,6 +62,8 @@ MISTAKES = {
          "forgot the biases of the convolution"),
         ("dense = (h * w * c_in) * (h * w * c_out) + h * w * c_out", "dense = (h * w * c_in) * c_out + c_out",
          "counted the dense layer like a convolution: one weight per input and output channel"),
+        ("r += (k - 1) * jump\n        jump *= s", "jump *= s\n        r += (k - 1) * jump",
+         "updated the jump before using it: each layer's own stride inflates its receptive field"),
     ],
     "week03-batchnorm": [
         ("axes = tuple(range(X.ndim - 1))", "axes = 0",
@@ -58,6 +72,8 @@ MISTAKES = {
          "epsilon outside the square root"),
         ("var = X.var(axis=axes)", "var = X.var(axis=axes, ddof=1)",
          "unbiased variance (n - 1): Keras normalizes with the biased batch variance"),
+        ("X_hat = (X - mean) / np.sqrt(var + eps)", "X -= mean\n    X_hat = X / np.sqrt(var + eps)",
+         "centres the caller's array in place (X -= mean): right output, but X is changed"),
     ],
     "week03-vgg-block": [
         ("x = keras.layers.Conv2D(filters, 3, padding=\"same\", use_bias=not batch_norm)(x)",
@@ -67,8 +83,23 @@ MISTAKES = {
          "kept the convolution bias although batch norm follows (redundant parameters)"),
         ("return keras.layers.MaxPooling2D(2)(x)", "return keras.layers.MaxPooling2D(2, strides=1)(x)",
          "pooling with stride 1: the block no longer halves the size"),
+        ("        if batch_norm:\n            x = keras.layers.BatchNormalization()(x)\n        x = keras.layers.ReLU()(x)",
+         "        x = keras.layers.ReLU()(x)\n        if batch_norm:\n            x = keras.layers.BatchNormalization()(x)",
+         "conv -> ReLU -> BN: batch normalization after the activation instead of between convolution and ReLU"),
     ],
     "week03-residual-block": [
+        ("    y = keras.layers.ReLU()(y)\n", "",
+         "no ReLU between the two 3x3 convolutions: the main path is conv-BN-conv-BN"),
+        ('y = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)\n'
+         '    y = keras.layers.BatchNormalization()(y)\n    y = keras.layers.ReLU()(y)\n'
+         '    y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)',
+         'y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)\n'
+         '    y = keras.layers.BatchNormalization()(y)\n    y = keras.layers.ReLU()(y)\n'
+         '    y = keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(y)',
+         "the stride on the second 3x3 convolution instead of the first (same shapes, other values)"),
+        ("    y = keras.layers.BatchNormalization()(y)\n    y = keras.layers.ReLU()(y)\n",
+         "    y = keras.layers.ReLU()(y)\n    y = keras.layers.BatchNormalization()(y)\n",
+         "conv -> ReLU -> BN order in the main path instead of conv -> BN -> ReLU"),
         ("return keras.layers.ReLU()(y)", "return y",
          "forgot the ReLU after the addition"),
         ("y = keras.layers.Add()([y, shortcut])", "y = keras.layers.Add()([y, x])",

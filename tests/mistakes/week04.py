@@ -10,12 +10,17 @@ MISTAKES = {
          "kept the default fill mode ('reflect'): mirrored garment pieces at the borders"),
         ('keras.layers.RandomZoom(max_zoom, fill_mode="constant")', 'keras.layers.RandomZoom(max_shift, fill_mode="constant")',
          "passed the shift factor to the zoom"),
+        ('keras.layers.RandomTranslation(max_shift, max_shift, fill_mode="constant")',
+         'keras.layers.RandomTranslation((0, max_shift), (0, max_shift), fill_mode="constant")',
+         "shifts in one direction only: the range (0, f) instead of (-f, f)"),
     ],
     "week04-feature-extraction": [
         ("features = base(inputs, training=False)", "features = base(inputs)",
          "forgot training=False: BatchNorm uses batch statistics (and updates them) while the head trains"),
         ("base.trainable = False", "base.trainable = True",
          "left the base trainable: the whole network trains, not just the head"),
+        ("outputs = keras.layers.Dense(num_classes)(features)", 'outputs = keras.layers.Dense(num_classes, activation="softmax")(features)',
+         "a softmax head: probabilities instead of the logits the loss expects"),
     ],
     "week04-unfreeze": [
         ("""    for layer in base.layers:
@@ -24,8 +29,10 @@ MISTAKES = {
          "forgot to keep the BatchNormalization layers frozen"),
         ("for layer in base.layers[:-n_layers]:", "for layer in base.layers[:n_layers]:",
          "froze the first n layers instead of all but the last n"),
-        ("base.trainable = True\n", "",
+        ("    base.trainable = True\n", "",
          "never made the base trainable again: with base.trainable False nothing trains"),
+        ("for layer in base.layers[:-n_layers]:", "for layer in base.layers[:-n_layers - 1]:",
+         "off by one: leaves n_layers + 1 layers trainable"),
     ],
     "week04-feature-maps": [
         ("outputs = [model.get_layer(name).output for name in layer_names]",
@@ -33,6 +40,10 @@ MISTAKES = {
          "took each layer's input instead of its output"),
         ("return keras.Model(inputs=model.inputs, outputs=outputs)", "return keras.Model(inputs=model.inputs, outputs=outputs[-1])",
          "returned only the last requested layer"),
+        ("return keras.Model(inputs=model.inputs, outputs=outputs)",
+         "extractor = keras.Model(inputs=model.inputs, outputs=outputs)\n"
+         "    copy = keras.models.clone_model(extractor)\n    copy.set_weights(extractor.get_weights())\n    return copy",
+         "returns a copy with the same weights: it no longer follows the model when the model's weights change"),
     ],
     "week04-saliency": [
         ("return tf.reduce_max(tf.abs(grads), axis=-1).numpy()", "return tf.reduce_max(grads, axis=-1).numpy()",
@@ -41,8 +52,16 @@ MISTAKES = {
          "differentiated the softmax probability instead of the logit"),
         ("tf.reduce_max(tf.abs(grads), axis=-1)", "tf.reduce_sum(tf.abs(grads), axis=-1)",
          "summed over the channels instead of taking the maximum"),
+        ("logits = model(x, training=False)", "logits = model(x, training=True)",
+         "ran the model in training mode: dropout changes the gradient from call to call"),
     ],
     "week04-gradcam": [
+        ("alpha = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)", "alpha = grads",
+         "no spatial average: each position weighted by its own gradient instead of the channel's mean gradient"),
+        ("alpha = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)", "alpha = tf.reduce_sum(grads, axis=(1, 2), keepdims=True)",
+         "summed the gradients over the positions instead of averaging them"),
+        ("feature_maps, logits = grad_model(x, training=False)", "feature_maps, logits = grad_model(x, training=True)",
+         "ran the model in training mode: dropout changes the gradients and the maps"),
         ("cam = tf.nn.relu(tf.reduce_sum(alpha * feature_maps, axis=-1))", "cam = tf.reduce_sum(alpha * feature_maps, axis=-1)",
          "forgot the ReLU: negative evidence is kept"),
         ("alpha = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)", "alpha = tf.reduce_mean(grads, axis=(0, 1, 2), keepdims=True)",
@@ -57,5 +76,7 @@ MISTAKES = {
          "no clipping: disjoint boxes get a (negative or even positive) overlap"),
         ("y0 = np.maximum(boxes_a[:, 0], boxes_b[:, 0])", "y0 = np.minimum(boxes_a[:, 0], boxes_b[:, 0])",
          "min instead of max for the top edge of the intersection"),
+        ("area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])", "area_b = area_a",
+         "copy-paste: box a's area used for both boxes"),
     ],
 }

@@ -8,6 +8,8 @@ MISTAKES = {
         ("keras.layers.Dense(vocab_size),\n    ], name=\"char_model\")",
          "keras.layers.Dense(vocab_size, activation=\"softmax\"),\n    ], name=\"char_model\")",
          "softmax on the last layer although the loss expects logits (from_logits=True)"),
+        ("keras.layers.Embedding(vocab_size, embed_dim),", "keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True),",
+         "mask_zero=True copied from the sentiment model: id 0 (an unknown character) is skipped as if it were padding"),
     ],
     "week06-adjust-logits": [
         ("scaled = tf.cast(logits, tf.float32) / tf.cast(temperature, tf.float32)",
@@ -18,6 +20,13 @@ MISTAKES = {
          "compared with the largest logit instead of the k-th largest (always greedy)"),
         ("k = tf.where(k > 0, tf.minimum(k, vocab), vocab)", "k = tf.minimum(k + 1, vocab)",
          "off by one: keeps k + 1 logits (and top_k = 0 keeps one)"),
+        ('return tf.where(scaled < kth_largest, float("-inf"), scaled)',
+         'keep = tf.reduce_max(tf.one_hot(tf.math.top_k(scaled, k=k).indices, vocab), axis=1) > 0\n'
+         '    return tf.where(keep, scaled, float("-inf"))',
+         "keeps exactly the k indices top_k returns: ties with the k-th largest logit are dropped"),
+        ("scaled = tf.cast(logits, tf.float32) / tf.cast(temperature, tf.float32)",
+         "scaled = tf.convert_to_tensor(logits) / temperature",
+         "no cast: float64 logits come back as float64 instead of float32"),
     ],
     "week06-sentiment-model": [
         ("keras.layers.Embedding(vectorizer.vocabulary_size(), embed_dim, mask_zero=True),",
@@ -25,6 +34,8 @@ MISTAKES = {
          "no masking: the LSTMs read the padding as if it were words"),
         ("keras.layers.Bidirectional(keras.layers.LSTM(units)),", "keras.layers.LSTM(units),",
          "a one-directional LSTM instead of a bidirectional one"),
+        ("keras.layers.Dense(1),", 'keras.layers.Dense(1, activation="sigmoid"),',
+         "a sigmoid on the output: a probability, not the logit the loss (from_logits=True) expects"),
     ],
     "week06-windows": [
         ("return ds.map(lambda w: (w[:, :input_width, None], w[:, input_width:]))",
@@ -32,6 +43,10 @@ MISTAKES = {
          "off by one: the targets start with the last input value"),
         ("total = input_width + horizon", "total = input_width + horizon + 1",
          "windows one value too long: the last target is cut off and one window is lost"),
+        ("shuffle=shuffle, seed=seed)", "shuffle=shuffle)",
+         "forgot to pass the seed: every shuffled dataset comes out in another order"),
+        ('series = np.asarray(series, dtype="float32")', "series = np.asarray(series)",
+         "no cast to float32: a float64 series gives float64 batches"),
     ],
     "week06-seasonal-naive": [
         ("x[:, width - season + (h - 1) % season]", "x[:, width - season + h % season]",
@@ -45,5 +60,8 @@ MISTAKES = {
          "'same' padding looks into the future of the window (not causal)"),
         ("body = [keras.layers.LSTM(32)]", "body = [keras.layers.LSTM(32, return_sequences=True), keras.layers.Flatten()]",
          "returned the whole sequence and flattened it, a different (larger) model"),
+        ('keras.layers.Conv1D(32, 5, activation="relu", padding="causal", dilation_rate=2)',
+         'keras.layers.Conv1D(32, 5, padding="causal", dilation_rate=2)',
+         "forgot the ReLU of the second convolution: the same layers and parameters, a linear stack"),
     ],
 }

@@ -15,6 +15,8 @@ MISTAKES = {
         ("weights = weights / weights.sum(axis=-1, keepdims=True)",
          "weights = weights / weights.sum(axis=-2, keepdims=True)",
          "softmax normalized over the queries (wrong axis) instead of the keys"),
+        ("scores = np.where(mask, scores, -1e9)", "scores = np.where(mask, scores, -np.inf)",
+         "masked scores set to -inf: a query whose keys are all masked gets NaN weights"),
     ],
     "week08-mha": [
         ("return x.reshape(b, n, num_heads, d // num_heads).transpose(0, 2, 1, 3)",
@@ -32,8 +34,22 @@ MISTAKES = {
         ("angles = positions / np.power(10000.0, 2 * pair / d_model)",
          "angles = positions / np.power(10000.0, np.arange(d_model) / d_model)",
          "used the column index instead of 2i (the pair index) in the exponent"),
+        ("return pe.astype(np.float32)", "return pe",
+         "returned float64 (NumPy's default) instead of float32"),
     ],
     "week08-encoder-block": [
+        ("x = self.norm1(x + self.dropout(attended, training=training))\n        hidden = self.ffn_out(self.ffn_hidden(x))\n"
+         "        return self.norm2(x + self.dropout(hidden, training=training))",
+         "x = self.norm1(x + attended)\n        hidden = self.ffn_out(self.ffn_hidden(x))\n        return self.norm2(x + hidden)",
+         "no dropout on the sub-layer outputs (only the attention's own dropout is left)"),
+        ("x = self.norm1(x + self.dropout(attended, training=training))\n        hidden = self.ffn_out(self.ffn_hidden(x))\n"
+         "        return self.norm2(x + self.dropout(hidden, training=training))",
+         "x = self.norm1(x + self.dropout(attended, training=True))\n        hidden = self.ffn_out(self.ffn_hidden(x))\n"
+         "        return self.norm2(x + self.dropout(hidden, training=True))",
+         "dropout always on: training=True hard-coded, so inference is random too"),
+        ("attended = self.attention(x, x, attention_mask=mask, training=training)",
+         "attended = self.attention(x, x, attention_mask=mask)",
+         "training not passed to the attention: its dropout depends on whoever calls the block"),
         ("x = self.norm1(x + self.dropout(attended, training=training))",
          "x = self.norm1(self.dropout(attended, training=training))",
          "forgot the residual connection around the attention"),
@@ -53,5 +69,11 @@ MISTAKES = {
         ("return inputs, token_ids.copy(), chosen.astype(np.float32)",
          "return inputs, inputs.copy(), chosen.astype(np.float32)",
          "labels taken from the corrupted inputs instead of the original tokens"),
+        ("inputs = token_ids.copy()\n    inputs[chosen & (action < 0.8)] = mask_id\n    swap = chosen & (action >= 0.8) & (action < 0.9)\n"
+         "    inputs[swap] = random_ids[swap]",
+         "swap = chosen & (action >= 0.8) & (action < 0.9)\n"
+         "    inputs = np.where(chosen & (action < 0.8), mask_id, np.where(swap, random_ids, token_ids))",
+         "builds the inputs with np.where: the int64 random ids turn int32 inputs into int64"),
+        ("chosen.astype(np.float32)", "chosen.astype(float)", "float64 weights instead of float32"),
     ],
 }
