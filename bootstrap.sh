@@ -73,10 +73,18 @@ if [ ! -x .venv/bin/python ]; then
   log "virtual environment .venv (${PYTHON:-CPython 3.11 fetched by uv})"
   "${UV[@]}" venv -q .venv --python "${PYTHON:-3.11}"
 fi
-log "install the locked stack (requirements.lock) and this course (editable)"
-"${UV[@]}" pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
-"${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -e .
-"${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -r requirements-nodeps.txt
+# what the venv was installed from: when none of it changed since, the install is skipped (9 s)
+stamp="$(cat requirements.lock requirements-nodeps.txt pyproject.toml | "$HOST_PY" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+if [ "$(cat .venv/.dls-installed 2>/dev/null)" != "$stamp" ]; then
+  log "install the locked stack (requirements.lock) and this course (editable)"
+  rm -f .venv/.dls-installed
+  "${UV[@]}" pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
+  "${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -e .
+  "${UV[@]}" pip install -q --python .venv/bin/python --no-deps --compile-bytecode -r requirements-nodeps.txt
+  echo "$stamp" > .venv/.dls-installed
+else
+  log "the locked stack and this course are installed (requirements.lock, pyproject.toml unchanged)"
+fi
 export PATH="$PWD/.venv/bin:$PATH"   # nbgrader shells out to alembic and jupyter
 
 case "$job" in

@@ -150,7 +150,8 @@ def tool_env(extra: dict | None = None) -> dict:
     """Environment for nbgrader / kernels: our venv's bin first on PATH (nbgrader runs alembic)."""
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    if env.get("PATH", "").split(os.pathsep)[0] != bin_dir:  # once: tool_env(tool_env()) == tool_env()
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONWARNINGS", "ignore")
     if extra:
