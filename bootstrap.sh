@@ -93,6 +93,6 @@ case "$job" in
   test)  log "pytest"
          # where the setup can install PostgreSQL and Chromium (apt), their tests must run, not skip
          if [ -z "${DLS_REQUIRE_SERVICES:-}" ] && command -v apt-get >/dev/null 2>&1; then export DLS_REQUIRE_SERVICES=1; fi
-         exec python -m pytest -n "${DLS_TEST_WORKERS:-2}" --dist loadgroup "$@" ;;
+         exec python -m pytest -n "${DLS_TEST_WORKERS:-2}" --dist loadgroup --durations=25 "$@" ;;
   *) echo "usage: bash bootstrap.sh [demo|test|setup] [args...]" >&2; exit 2 ;;
 esac

@@ -9,10 +9,12 @@ For every assignment, in a scratch course directory ``.dls/demo`` with its own S
    (``submissions.prune``: no data loading, training or figures that no test reads);
 4. ``nbgrader generate_feedback``; then one score table per assignment.
 
-Assignments are graded two at a time (one per core) by nbgrader's own converters, run in-process
-through ``nbgrader.apps.NbGraderAPI`` (no command start-up per step); the first assignment goes
-through the ``nbgrader autograde`` command line, so the demo shows that nbgrader's own commands
-work. The gradebook is put in WAL mode so that two graders can write to it at once.
+Assignments are graded by nbgrader's own converters, several at a time (3 on 2 cores: a grader also
+waits on its kernel), run in-process through ``nbgrader.apps.NbGraderAPI`` (no command start-up per
+step); week01 goes through the ``nbgrader autograde`` command line, so the demo shows that
+nbgrader's own commands work. Every kernel either path starts is a warm fork of a process that has
+imported TensorFlow once per worker (``warmkernel.py``). The gradebook is put in WAL mode so that
+several graders can write to it at once.
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ def graded(assignment: str, tmp_root) -> pipeline.ScoreTable:
     """Autograde the three sample submissions of one assignment once per test session."""
     if assignment not in _cache:
         ws = pipeline.workspace(COURSE, tmp_root / assignment, [assignment])
-        pipeline.generate_release(ws, assignment)
+        ws.validate_sources(assignment)
+        demo.release_all(ws, [assignment])  # nbgrader generate_assignment, in this process (no CLI start-up)
         # each kind of sample is a "student": written straight into nbgrader's submitted/ layout
         made = submissions.write_samples(ws.root, assignment, ws.root / ".samples", ROOT / "tests" / "mistakes",
                                          kinds=kinds(assignment))
