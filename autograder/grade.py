@@ -38,6 +38,13 @@ submission, so no student can opt out of trusted scoring; for those tests, as un
 the score relies on the student's own process (and the test code, hidden parts included, is sent
 into the sandbox).
 
+*The course's own answers* (``twins.py``): ``course/`` ships working versions of some exercises for the
+lessons that build on them (``course.nn`` after Week 1). The sandbox grading assignment X has the twins
+of X's exercises replaced by blockers that raise when the student's code calls them (directly or through
+its own ``def``); the course package still calls them, the code of the instructor's unchanged cells and
+of the tests graded in the sandbox reads them as the real functions (a student's own binding of a twin
+stays blocked), and the trusted test process is never touched.
+
 Cells no graded cell depends on (data loading, training, plots) are never executed: that, and one
 sandbox per submission instead of a Jupyter kernel, is where the speed comes from.
 """
@@ -61,7 +68,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
-from . import notebooks, plaindata
+from . import notebooks, plaindata, twins
 from .sandbox import CallTimeout, Limits, Sandbox, SandboxDied
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -197,9 +204,10 @@ def _source(cell) -> str:
 
 def build_reference(course, assignment: str) -> dict:
     """Everything the grader needs from the instructor, as plain data (shippable to any worker)."""
-    out = {"assignment": assignment, "notebooks": {}}
+    out = {"assignment": assignment, "notebooks": {}, "twins": twins.blocked(assignment)}
     h = hashlib.sha256()
-    for path in (Path(__file__).parent / "grade.py", Path(__file__).parent / "probe.py"):
+    for path in (Path(__file__).parent / "grade.py", Path(__file__).parent / "probe.py",
+                 Path(__file__).parent / "twins.py"):
         h.update(path.read_bytes())
     for path in course.source_notebooks(assignment):
         h.update(path.read_bytes())
@@ -396,9 +404,11 @@ class StudentError(Exception):
 class Session:
     """A sandbox that runs the planned cells, restarted (without the culprit) after a crash."""
 
-    def __init__(self, files: dict[str, Path], cells: list[tuple[str, str, bool]], limits: Limits, deadline: float):
+    def __init__(self, files: dict[str, Path], cells: list[tuple[str, str, bool]], limits: Limits, deadline: float,
+                 twins: dict[str, str] | None = None):
         self.files, self.cells, self.limits, self.deadline = files, cells, limits, deadline
         self.preload = preload_modules([src for _label, src, _setup in cells])
+        self.twins = dict(twins or {})  # the course's answers to this assignment: blocked (twins.py)
         self.sb: Sandbox | None = None
         self.skip: set[int] = set()
         self.starts = 0
@@ -427,9 +437,10 @@ class Session:
                 raise SandboxDied(f"submission time limit: {self.limits.timeout:g} s")
             self.starts += 1
             self.sb = Sandbox(self.files, self.limits, self.deadline)
-            if self.preload:  # libraries first, outside any student time limit
+            if self.preload or self.twins:  # libraries first, outside any student time limit; then the twins
                 try:
-                    self.sb.request({"op": "preload", "modules": self.preload}, self.limits.setup_timeout, cpu=False)
+                    self.sb.request({"op": "preload", "modules": self.preload, "twins": self.twins},
+                                    self.limits.setup_timeout, cpu=False)
                 except SandboxDied as exc:
                     self.events.append(f"sandbox start (importing {', '.join(self.preload)}): {exc}")
                     continue
@@ -439,7 +450,7 @@ class Session:
                 try:
                     # an unchanged instructor cell (the imports) gets the setup limit and is never dropped:
                     # timing out there is the machine's fault, not the student's
-                    reply = self.sb.request({"op": "run", "code": src},
+                    reply = self.sb.request({"op": "run", "code": src, "trusted": setup},
                                             self.limits.setup_timeout if setup else self.limits.cell_timeout,
                                             cpu=not setup)
                 except SandboxDied as exc:
@@ -764,7 +775,7 @@ def _run_kernel_test(test: dict, session: Session, limits: Limits) -> tuple[str 
     it scores when it runs to the end without an error. (failure, feedback), both None on success."""
     for hidden, code in split_hidden(test["source"]):
         try:
-            reply = session.request({"op": "run", "code": code}, limits.cell_timeout)
+            reply = session.request({"op": "run", "code": code, "trusted": True}, limits.cell_timeout)
         except CallTimeout as exc:
             msg = f"the test did not finish in time: {exc}"
         except SandboxDied as exc:
@@ -883,7 +894,7 @@ def grade_one(submission: str | Path, reference: dict, limits: Limits | dict | N
             entry["notes"].append(f"{gid}: graded inside the sandbox, as nbgrader's kernel would run it (the "
                                   f"instructor's solution cannot pass it on the trusted side: {why[:200]}); "
                                   "this score relies on the student's own process")
-        session = Session(files, planned, limits, deadline)
+        session = Session(files, planned, limits, deadline, reference.get("twins"))
         try:
             entry["cells"] = _run_tests(nbref, reference, nb_name, session, limits)
         except Exception as exc:  # noqa: BLE001 - a grader bug must not abort the batch
@@ -962,7 +973,8 @@ def code_hash() -> str:
     """What a worker must run to grade like the client: this grader and the sandbox's probe."""
     h = hashlib.sha256()
     for path in (Path(__file__).parent / "grade.py", Path(__file__).parent / "probe.py",
-                 Path(__file__).parent / "plaindata.py", Path(__file__).parent / "sandbox.py"):
+                 Path(__file__).parent / "plaindata.py", Path(__file__).parent / "sandbox.py",
+                 Path(__file__).parent / "twins.py"):
         h.update(path.read_bytes())
     return h.hexdigest()
 

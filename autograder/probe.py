@@ -12,9 +12,17 @@ Requests (one at a time, from the trusted grader on fd $DLS_REQ_FD; replies on $
     {"op": "preload", "modules": [str, ...]}     import installed libraries before any student code
                                                   runs (so a slow TensorFlow import under load is
                                                   never charged to a student cell's time limit)
+        optional "twins": {target: exercise}    then block the course's own answers to this
+                                                  assignment's exercises (``autograder/twins.py``)
+    A "run" request may carry "trusted": true (an unchanged instructor cell, a test graded here): its
+    code reads the blocked twins as the real functions.
 """
 
+import ast
 import collections.abc
+import importlib
+import importlib.abc
+import inspect
 import itertools
 import os
 import sys
@@ -107,6 +115,150 @@ class _state:
         return False
 
 
+TRUSTED = "<dls trusted cell"  # the file name of code compiled from a trusted "run" request
+
+
+class _Twins(importlib.abc.MetaPathFinder):
+    """Blocks the course's own answers to the exercises being graded (``autograder/twins.py``).
+
+    Each target is replaced, where it lives and wherever a ``course`` module holds a reference to it
+    (``course.nn.ACTIVATIONS``, ``course.vision.softmax``), by a blocker that raises unless its first
+    caller outside the installed libraries is the course package (``course.deploy.tflite_predict``
+    calls ``quantize``): the student's code, and a library it called (``np.apply_along_axis``), get
+    the error. Trusted code (an unchanged instructor cell, a test graded here) reads ``module.twin``
+    as the real function (:meth:`transformer`), so a test may use a twin as its reference or hand it
+    to the student's code, while a student's own binding of the twin stays blocked even when a test
+    calls it. Keras class attributes (``Layer.count_params``) are also let through for trusted code,
+    which reaches them only through objects. As a ``sys.meta_path`` entry, it blocks again any
+    ``course`` module imported afresh or reloaded."""
+
+    def __init__(self, targets: dict):
+        self.targets = dict(targets)
+        self.blockers, self.reals = {}, {}  # id(real) -> blocker, id(blocker) -> real
+        self.names = {t.partition(":")[2] for t in self.targets if "." not in t.partition(":")[2]}
+        libs = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+        self.libraries = tuple(p.rstrip(os.sep) + os.sep for p in libs | {os.path.realpath(p) for p in libs})
+        for target in self.targets:
+            self._block(target)
+        for name in list(sys.modules):
+            self._sweep(sys.modules.get(name))
+        sys.meta_path.insert(0, self)
+
+    def _block(self, target: str, module=None) -> None:
+        modname, _, path = target.partition(":")
+        try:
+            module = module or importlib.import_module(modname)
+            *owners, attr = path.split(".")
+            owner = module
+            for o in owners:
+                owner = getattr(owner, o)
+            real = getattr(owner, attr)
+        except Exception:  # noqa: BLE001 - not importable here: nothing to block
+            return
+        if id(real) in self.reals:
+            return
+        if id(real) not in self.blockers:
+            blocker = self._blocker(real, target, method=bool(owners))
+            self.blockers[id(real)], self.reals[id(blocker)] = blocker, real
+        setattr(owner, attr, self.blockers[id(real)])
+
+    def _blocker(self, real, target: str, method: bool):
+        label, exercise = target.replace(":", "."), self.targets[target]
+        what = "the course's reference answer to" if label.startswith("course.") else "what is checked in"
+        message = f"{label} is {what} this exercise ({exercise}): write your own"
+        allowed = self._allowed
+
+        def twin(*args, **kwargs):
+            if allowed(sys._getframe(1), method):
+                return real(*args, **kwargs)
+            raise RuntimeError(message)
+
+        twin.__name__ = twin.__qualname__ = getattr(real, "__name__", "twin")
+        twin.__doc__ = f"Blocked while {exercise} is graded."
+        try:
+            twin.__signature__ = inspect.signature(real)
+        except (TypeError, ValueError):
+            pass
+        return twin
+
+    def _allowed(self, frame, method: bool) -> bool:
+        while frame is not None:
+            name, file = frame.f_globals.get("__name__") or "", frame.f_code.co_filename
+            if name == "course" or name.startswith("course."):
+                return True
+            if not file.startswith(self.libraries + ("<frozen ",)):
+                return method and file.startswith(TRUSTED)  # a cell, the submission's module, the probe
+            frame = frame.f_back
+        return False
+
+    def real(self, owner, attr: str):
+        """``owner.attr`` as trusted code reads it: a blocked module attribute is the real one."""
+        value = getattr(owner, attr)
+        if isinstance(owner, type(sys)) and id(value) in self.reals:
+            return self.reals[id(value)]
+        return value
+
+    def transformer(self):
+        """For trusted code: ``module.twin`` (a load) becomes ``__dls_real__(module, "twin")``."""
+        names = self.names
+
+        class RealTwins(ast.NodeTransformer):
+            def visit_Attribute(self, node):
+                self.generic_visit(node)
+                if isinstance(node.ctx, ast.Load) and node.attr in names:
+                    call = ast.Call(ast.Name("__dls_real__", ast.Load()), [node.value, ast.Constant(node.attr)], [])
+                    return ast.copy_location(call, node)
+                return node
+
+        return RealTwins()
+
+    def _sweep(self, module) -> None:
+        """Blocks every reference a course module holds to a blocked twin."""
+        name = getattr(module, "__name__", None)
+        if not isinstance(name, str) or not (name == "course" or name.startswith("course.")):
+            return
+        for target in self.targets:
+            if target.partition(":")[0] == name:
+                self._block(target, module)
+        for key, value in list(vars(module).items()):
+            if id(value) in self.blockers:
+                setattr(module, key, self.blockers[id(value)])
+            elif type(value) is dict:
+                for k, v in list(value.items()):
+                    if id(v) in self.blockers:
+                        value[k] = self.blockers[id(v)]
+
+    def find_spec(self, name, path=None, target=None):
+        if not (name == "course" or name.startswith("course.")):
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                        spec.loader = _Reblock(spec.loader, self)
+                    return spec
+        return None
+
+
+class _Reblock(importlib.abc.Loader):
+    """A course module's loader, followed by :meth:`_Twins._sweep` once the module has run."""
+
+    def __init__(self, inner, twins):
+        self.inner, self.twins = inner, twins
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self.inner  # the module sees its own loader
+        self.inner.exec_module(module)
+        self.twins._sweep(module)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 def _error(exc):
     return f"{type(exc).__name__}: {exc}"[:2000]
 
@@ -117,6 +269,8 @@ def main():
 
     shell = InteractiveShell.instance(colors="NoColor")
     ns = shell.user_ns
+    counter = itertools.count(1)
+    twins = None  # _Twins, once a preload request named some
     while True:
         try:
             request = plaindata.loads(plaindata.recv(REQ))
@@ -135,8 +289,21 @@ def main():
                 except BaseException:  # noqa: BLE001 - the cell that imports it will say why
                     pass
             reply = {"ok": True, "error": None, "loaded": done}
+            if request.get("twins"):
+                twins = _Twins(request["twins"])
         elif op == "run":
-            result = shell.run_cell(request["code"], store_history=False, silent=False)
+            real_twins = twins.transformer() if request.get("trusted") and twins is not None else None
+            if real_twins:  # instructor code: it reads the real twins, and runs under a name that says so
+                number = next(counter)
+                shell.compile.get_code_name = lambda *_a, n=number: f"{TRUSTED} {n}>"
+                shell.ast_transformers.append(real_twins)
+                ns["__dls_real__"] = twins.real
+            try:
+                result = shell.run_cell(request["code"], store_history=False, silent=False)
+            finally:
+                if real_twins:
+                    shell.compile.__dict__.pop("get_code_name", None)
+                    shell.ast_transformers.remove(real_twins)
             exc = result.error_before_exec or result.error_in_exec
             reply = {"ok": result.success, "error": None if exc is None else _error(exc)}
         elif op in ("call", "get"):

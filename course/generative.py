@@ -175,7 +175,7 @@ def frechet_features(images, classifier=None, with_probs: bool = False):
 def feature_statistics(features) -> tuple[np.ndarray, np.ndarray]:
     """Mean (d,) and covariance (d, d) of features (n, d), the covariance with 1/(n - 1)."""
     f = np.asarray(features, dtype=np.float64)
-    return f.mean(axis=0), np.cov(f, rowvar=False)
+    return f.mean(axis=0), np.atleast_2d(np.cov(f, rowvar=False))  # (1, 1) for a single feature
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:

@@ -70,7 +70,7 @@ def adjust_logits(logits, temperature, top_k):
     """
     import tensorflow as tf
 
-    logits = tf.convert_to_tensor(logits, tf.float32)
+    logits = tf.cast(logits, tf.float32)  # float64 logits too, inside tf.function
     scaled = logits / tf.cast(temperature, tf.float32)
     vocab = tf.shape(scaled)[-1]
     k = tf.cast(top_k, tf.int32)
