@@ -288,8 +288,9 @@ def _context(parents, node, replacement, old: str, new: str) -> tuple[str, str]:
     """(old, new) text of the smallest enclosing expression long enough to say where a short
     change (a constant, a flag, a sign) is: ``X[i:i + 1] -> X[i:i + 0]``, not ``1 -> 0``."""
     anc = node
-    while len(ast.unparse(anc)) < 16 and id(anc) in parents \
-            and isinstance(parents[id(anc)][0], (ast.expr, ast.keyword)):
+    while len(ast.unparse(anc)) < 16 and id(anc) in parents and not isinstance(anc, ast.stmt) \
+            and isinstance(parents[id(anc)][0], (ast.expr, ast.keyword, ast.Assign, ast.AugAssign, ast.AnnAssign,
+                                                 ast.Return, ast.Expr)):
         anc = parents[id(anc)][0]
     if anc is node:
         return old, new

@@ -68,7 +68,7 @@ def test_specific_mutations():
                      "swap_args: model(x, w, training=training, mask=None) -> model(w, x, training=training, mask=None)",
                      "drop_term: z + 2 * y - 1 -> z + 2 * y",
                      "swap_args: (z @ w, not flag, out, True) -> (w @ z, not flag, out, True)",
-                     "negate: -z -> z", "remove_stmt: z = -z -> pass",
+                     "negate: z = -z -> z = z", "remove_stmt: z = -z -> pass",
                      "index: np.maximum(x, y)[n] -> np.maximum(x, y)[n + 1]"):
         assert expected in keys, sorted(keys)
 
