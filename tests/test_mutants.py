@@ -66,7 +66,7 @@ def test_specific_mutations():
                      "stop_gradient: tf.stop_gradient(z[1:n]) -> z[1:n]",
                      "axis: z.sum(axis=0) > 0 -> z.sum(axis=1) > 0",
                      "swap_args: model(x, w, training=training, mask=None) -> model(w, x, training=training, mask=None)",
-                     "drop_term: z + 2 * y - 1 -> z + 2 * y",
+                     "drop_term: z = z + 2 * y - 1 -> z = z + 2 * y",
                      "swap_args: (z @ w, not flag, out, True) -> (w @ z, not flag, out, True)",
                      "negate: z = -z -> z = z", "remove_stmt: z = -z -> pass",
                      "index: np.maximum(x, y)[n] -> np.maximum(x, y)[n + 1]"):
