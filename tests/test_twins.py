@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import time
 import types
 
@@ -416,10 +417,18 @@ def rounds(assignment: str) -> list[tuple[dict[str, str], set[str]]]:
     return out
 
 
+# CI grades the cheapest four (about 20-40 s each on 2 cores); DLS_TWINS_ALL=1 grades every assignment
+# with twins (week01 about 4 min, project4 2.5 min on a loaded machine)
+CI_TWINS = {"week05", "week07", "week12", "project5"}
+ALL_TWINS = os.environ.get("DLS_TWINS_ALL", "") not in ("", "0")
+
+
 @pytest.mark.slow
 @pytest.mark.grading
 @pytest.mark.parametrize("assignment", sorted(twins.TWINS))
 def test_dls_grade_gives_twins_nothing(assignment, tmp_path):
+    if not ALL_TWINS and assignment not in CI_TWINS:
+        pytest.skip(f"{assignment}: graded with DLS_TWINS_ALL=1 (CI grades {', '.join(sorted(CI_TWINS))})")
     if sandbox.available():
         pytest.skip(f"sandbox unavailable: {sandbox.available()}")
     exercises = set(twins.TWINS[assignment]) | set(BESIDE.get(assignment, []))
