@@ -5,6 +5,8 @@
     python benchmarks/mutants.py project1 --skip-training  # do not mutate the training-run exercises
     python benchmarks/mutants.py week05 --cap 6 --budget 600 --workers 2
     python benchmarks/mutants.py week01 --list            # print the mutants, grade nothing
+    python benchmarks/mutants.py week02 --match "rng.normal(1.0"  # regrade the mutants matching a text
+    python benchmarks/mutants.py week01 week02 --sample 3  # a quick check: 3 mutants per assignment
 
 For each exercise, a small AST mutator (Python's ``ast``; mutmut and cosmic-ray mutate files, not
 notebook cells) makes *mutants* of the instructor's solution cell: the solution notebook with exactly
@@ -631,6 +633,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the tables and every mutant's result here")
     ap.add_argument("--sample", type=int, default=None,
                     help="only N mutants per assignment, taken round-robin over its exercises (a quick check)")
+    ap.add_argument("--match", default=None,
+                    help="only the mutants whose exercise id or key contains this text (recheck one survivor)")
     ap.add_argument("--list", action="store_true", help="print the mutants and exit (grades nothing)")
     args = ap.parse_args(argv)
 
@@ -643,6 +647,8 @@ def main(argv: list[str] | None = None) -> int:
         plan[a], skipped_all[a] = mutants(a, args.cap, args.skip_training)
         if args.sample is not None:
             plan[a] = sample(plan[a], args.sample)
+        if args.match:
+            plan[a] = [m for m in plan[a] if args.match in m.exercise or args.match in m.key]
         exercises[a] = []
         for p in course.source_notebooks(a):
             for ex in notebooks.exercises(notebooks.read(p)):

@@ -41,6 +41,8 @@ MISTAKES = {
          "used the Xavier variance 2 / (fan_in + fan_out) as the limit of the uniform"),
         ("return rng.normal(0.0, 0.01, size=shape)", "return np.random.default_rng(0).normal(0.0, 0.01, size=shape)",
          "'small' draws from a fresh fixed-seed generator instead of rng: every seed gives the same weights"),
+        ("rng.normal(0.0, 0.01, size=shape)", "rng.normal(1.0, 0.01, size=shape)",
+         "'small' centred on 1 instead of 0: the right spread, the wrong mean (found by benchmarks/mutants.py)"),
     ],
     "week02-minibatches": [
         ("range(0, n, batch_size)", "range(0, n - batch_size + 1, batch_size)",
