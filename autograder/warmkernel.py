@@ -214,6 +214,7 @@ def _kernel(request: dict, fds: list[int], inherited: list) -> None:
         os.environ.update(request["env"])
         if "numpy.random" in sys.modules:
             sys.modules["numpy.random"].seed()  # a new process would have drawn a fresh seed
+        _unconfigure_tf_logger()
         argv = list(request["argv"])
         if request["env"].get("JPY_PARENT_PID"):
             # ipykernel reads it into a trait default when it is imported, which was in the zygote
@@ -235,6 +236,24 @@ def _kernel(request: dict, fds: list[int], inherited: list) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def _unconfigure_tf_logger() -> None:
+    """TensorFlow configures its Python logger once, the first time it logs (at import), from the
+    process it finds: in a kernel (``sys.ps1`` set) level INFO onto ``sys.stdout``, the cell's output;
+    elsewhere, as in the zygote, onto ``sys.stderr``, which nbgrader scores as a failed cell (a
+    retracing warning zeroed week06's adjust-logits). Undone here, so that it configures itself again
+    inside the kernel, as it would have in an ordinary one."""
+    tf_logging = sys.modules.get("tensorflow.python.platform.tf_logging")
+    if tf_logging is None or getattr(tf_logging, "_logger", None) is None:
+        return
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
+    tf_logging._logger = None
 
 
 # ---------------------------------------------------------------- the side that starts kernels

@@ -127,3 +127,24 @@ def test_mismatch_ignores_only_jupyters_per_kernel_variables():
     assert warmkernel.mismatch({**env, "COURSE_FAST": "0"}, ref) == ["COURSE_FAST"]
     assert warmkernel.mismatch({**env, "TF_USE_LEGACY_KERAS": "1"}, ref) == ["TF_USE_LEGACY_KERAS"]
     assert warmkernel.mismatch({"PATH": "/bin"}, ref) == ["COURSE_FAST"]
+
+
+def test_tensorflow_logs_where_it_logs_in_an_ordinary_kernel(tmp_path, monkeypatch):
+    """TensorFlow sets up its logger when it first logs, from the process it is in: in a kernel onto
+    the cell's stdout. Set up in the zygote it went to stderr, which nbgrader scores as a failed cell
+    (a retracing warning zeroed week06's adjust-logits)."""
+    cell = "import course\nimport tensorflow as tf\ntf.get_logger().warning('probe-warning')"
+
+    def streams() -> set[str]:
+        out = run(notebook(cell), tmp_path).cells[0].outputs
+        return {o.get("name") for o in out if "probe-warning" in o.get("text", "")}
+
+    ordinary = streams()
+    z = warmkernel.Zygote(dict(os.environ), preload=warmkernel.PRELOAD)
+    try:
+        assert z.ready
+        for key, value in z.env.items():
+            monkeypatch.setenv(key, value)
+        assert streams() == ordinary == {"stdout"}
+    finally:
+        z.close()
